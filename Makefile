@@ -1,0 +1,45 @@
+# golem-emu: every target installs what it needs, so `make demo` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup guests test check lint typecheck demo bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
+	touch $@
+
+include Makefile.guests
+
+test: setup guests
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check emulator tests bench
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+check: lint typecheck test
+
+DEMO_DIR := $(CURDIR)/.golem-emu-demo
+demo: setup guests
+	rm -rf $(DEMO_DIR)
+	@echo "== three invocations of the counter guest, each in its own process =="
+	$(VENV)/bin/golem-emu --data-dir $(DEMO_DIR) invoke guests/build/counter.wasm --worker demo increment
+	$(VENV)/bin/golem-emu --data-dir $(DEMO_DIR) invoke guests/build/counter.wasm --worker demo increment
+	$(VENV)/bin/golem-emu --data-dir $(DEMO_DIR) invoke guests/build/counter.wasm --worker demo increment
+	@echo "== the worker and its oplog =="
+	$(VENV)/bin/golem-emu --data-dir $(DEMO_DIR) workers
+	$(VENV)/bin/golem-emu --data-dir $(DEMO_DIR) oplog demo
+
+bench: setup guests
+	$(PY) -m bench
+
+clean:
+	rm -rf guests/build .golem-emu .golem-emu-demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,57 @@
+"""What a host function may use: the worker's identity, its durability helper and its oplog."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.oplog.oplog import Oplog
+from emulator.oplog.store import OplogStore
+from emulator.replay.durability import Durability
+from emulator.replay.state import ReplayState
+
+
+@dataclass
+class WorkerInfo:
+    """Identity and configuration of a worker, as recorded in its Create entry."""
+
+    name: str
+    component_uuid: uuid.UUID
+    component_version: int
+    args: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    created_at: int
+
+
+@dataclass
+class HostContext:
+    """Per-instance state shared by every host module of one worker instance."""
+
+    worker: WorkerInfo
+    durability: Durability
+    store: OplogStore
+    retry_policy: dict[str, Any] | None = None  # a set-retry-policy override, in oplog form
+    idempotency_key: str | None = None  # key of the invocation being run
+    list_workers: Callable[[], list[dict[str, Any]]] = field(default=lambda: [])
+    resources: dict[int, Any] = field(default_factory=dict)
+    trap_cause: Exception | None = None  # the first exception a host function raised in this call
+    _next_resource: int = 1
+
+    @property
+    def oplog(self) -> Oplog:
+        """The worker's oplog."""
+        return self.durability.oplog
+
+    @property
+    def replay(self) -> ReplayState:
+        """The worker's replay cursor."""
+        return self.durability.replay
+
+    def new_resource(self, value: Any) -> int:
+        """Keep a host resource's state; returns its representation number."""
+        rep = self._next_resource
+        self._next_resource += 1
+        self.resources[rep] = value
+        return rep

@@ -1,0 +1,314 @@
+"""golem:api/host (0.2.x and 1.1.x): promises, oplog indexes, atomic regions, durability controls, metadata."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from emulator.errors import GuestTrap, Unsupported
+from emulator.host import _convert as cv
+from emulator.host.context import HostContext
+from emulator.oplog.entries import (
+    READ_REMOTE,
+    WRITE_LOCAL,
+    WRITE_REMOTE,
+    BeginAtomicRegion,
+    ChangePersistenceLevel,
+    ChangeRetryPolicy,
+    EndAtomicRegion,
+    Jump,
+    NoOp,
+    OplogRegion,
+)
+from emulator.replay.durability import GOLEM_1_1
+from emulator.signals import JumpSignal, SuspendSignal
+
+# The executor's default retry policy (Golem's `RetryConfig::max_attempts_3`), durations in nanoseconds.
+DEFAULT_RETRY_POLICY: dict[str, Any] = {
+    "max_attempts": 3,
+    "min_delay_ns": 100_000_000,
+    "max_delay_ns": 1_000_000_000,
+    "multiplier": 3.0,
+    "max_jitter_factor": 0.15,
+}
+
+# Namespace Golem derives idempotency keys from when the current key is not itself a UUID.
+_ROOT_NAMESPACE = uuid.UUID("9C19B15A-C83D-46F7-9BC3-EAD7923733F4")
+
+
+def derive_idempotency_key(current: str | None, index: int) -> uuid.UUID:
+    """Golem's `IdempotencyKey::derived`: UUIDv5 of the current key and the oplog index."""
+    if current is None:
+        return uuid.uuid4()
+    try:
+        namespace = uuid.UUID(current)
+    except ValueError:
+        namespace = uuid.uuid5(_ROOT_NAMESPACE, current)
+    return uuid.uuid5(namespace, f"oplog-index-{index}")
+
+
+# -- promises ------------------------------------------------------------------------------------------------
+
+
+def _promise_key(ctx: HostContext, pid: Any) -> tuple[str, int]:
+    _component, name = cv.worker_id_parts(cv.field(pid, "worker-id"))
+    return name, int(cv.field(pid, "oplog-idx"))
+
+
+def create_promise(ctx: HostContext) -> Any:
+    index = get_oplog_index(ctx)
+    # Creating is SET-if-absent, so running it again during replay changes nothing.
+    ctx.store.create_promise(ctx.worker.name, index)
+    return cv.promise_id(ctx.worker.component_uuid, ctx.worker.name, index)
+
+
+def await_promise(ctx: HostContext, pid: Any) -> bytes:
+    # Not journaled in Golem: the promise store is asked again on every replay.
+    worker, index = _promise_key(ctx, pid)
+    state = ctx.store.promise_state(worker, index)
+    if state is None:
+        raise GuestTrap(f"promise {worker}/{index} does not exist")
+    if state.state == "completed":
+        return state.payload or b""
+    raise SuspendSignal(f"waiting for promise {worker}/{index}")
+
+
+def poll_promise(ctx: HostContext, pid: Any) -> bytes | None:
+    worker, index = _promise_key(ctx, pid)
+
+    def live() -> bytes | None:
+        state = ctx.store.promise_state(worker, index)
+        if state is None:
+            raise GuestTrap(f"promise {worker}/{index} does not exist")
+        return state.payload if state.state == "completed" else None
+
+    return ctx.durability.call(
+        "golem::api::poll_promise", READ_REMOTE, [worker, index], live,
+        encode=lambda b: None if b is None else cv.b64(b),
+        decode=lambda j: None if j is None else cv.unb64(str(j)),
+    )
+
+
+def complete_promise(ctx: HostContext, pid: Any, data: bytes) -> bool:
+    worker, index = _promise_key(ctx, pid)
+    return ctx.durability.call(
+        "golem:api::complete_promise", WRITE_LOCAL, [worker, index, cv.b64(data)],
+        lambda: ctx.store.complete_promise(worker, index, bytes(data)),
+        decode=bool,
+    )
+
+
+def delete_promise(ctx: HostContext, pid: Any) -> None:
+    worker, index = _promise_key(ctx, pid)
+    ctx.durability.call(
+        "golem:api::delete_promise", WRITE_LOCAL, [worker, index],
+        lambda: ctx.store.delete_promise(worker, index),
+        decode=lambda _: None,
+    )
+
+
+# -- oplog index, jumps, atomic regions -----------------------------------------------------------------------
+
+
+def get_oplog_index(ctx: HostContext) -> int:
+    if ctx.replay.is_live():
+        return ctx.oplog.add(NoOp())
+    index, _ = ctx.replay.expect(NoOp, "no-op (get-oplog-index)")
+    return index
+
+
+def set_oplog_index(ctx: HostContext, target: int) -> None:
+    if not ctx.replay.is_live():
+        return  # never reached in practice: the Jump ends the instance before its replay gets here
+    jump_source = ctx.oplog.current_index() + 1
+    jump_target = target + 1
+    if jump_target > jump_source:
+        raise GuestTrap(f"set-oplog-index({target}): attempted to jump forward (the oplog ends at {jump_source - 1})")
+    if ctx.replay.skipped.contains(jump_target) or target < 1:
+        raise GuestTrap(f"set-oplog-index({target}): the target lies in a skipped region")
+    region = OplogRegion(jump_target, jump_source)
+    ctx.replay.add_skipped_region(region)
+    ctx.oplog.add_and_commit(Jump(start=region.start, end=region.end))
+    raise JumpSignal(f"jump to oplog index {target}")
+
+
+def oplog_commit(ctx: HostContext, replicas: int) -> None:
+    if ctx.replay.is_live():
+        ctx.oplog.commit()
+
+
+def mark_begin_operation(ctx: HostContext) -> int:
+    if ctx.replay.is_live():
+        return ctx.oplog.add(BeginAtomicRegion())
+    begin, _ = ctx.replay.expect(BeginAtomicRegion, "begin-atomic-region (mark-begin-operation)")
+    end = ctx.replay.lookup(lambda e: isinstance(e, EndAtomicRegion) and e.begin_index == begin)
+    if end is None:
+        abandon_to_live(ctx, begin)
+    return begin
+
+
+def abandon_to_live(ctx: HostContext, begin: int) -> None:
+    """An unfinished region or write: go live at `begin` and skip the abandoned attempt with a Jump."""
+    target = ctx.replay.replay_target
+    ctx.replay.switch_to_live()
+    region = OplogRegion(begin + 1, target + 1)
+    ctx.replay.add_skipped_region(region)
+    ctx.oplog.add_and_commit(Jump(start=region.start, end=region.end))
+
+
+def mark_end_operation(ctx: HostContext, begin: int) -> None:
+    if ctx.replay.is_live():
+        ctx.oplog.add(EndAtomicRegion(begin_index=begin))
+    else:
+        ctx.replay.expect(EndAtomicRegion, "end-atomic-region (mark-end-operation)")
+
+
+# -- retry policy, persistence level, idempotence --------------------------------------------------------------
+
+
+def get_retry_policy(ctx: HostContext) -> Any:
+    return cv.retry_policy_record(ctx.retry_policy or DEFAULT_RETRY_POLICY)
+
+
+def set_retry_policy(ctx: HostContext, policy: Any) -> None:
+    p = cv.retry_policy_json(policy)
+    if ctx.replay.is_live():
+        ctx.oplog.add(ChangeRetryPolicy(**p))
+    else:
+        ctx.replay.expect(ChangeRetryPolicy, "change-retry-policy (set-retry-policy)")
+    ctx.retry_policy = p
+
+
+def get_oplog_persistence_level(ctx: HostContext) -> Any:
+    return cv.variant(ctx.durability.persistence_level)
+
+
+def set_oplog_persistence_level(ctx: HostContext, level: Any) -> None:
+    new = cv.tag(level)
+    d = ctx.durability
+    if d.semantics == GOLEM_1_1:
+        # Golem 1.1: no entry; the level only changes how host calls behave from now on.
+        if ctx.replay.is_live():
+            ctx.oplog.commit()
+    elif new != d.persistence_level:
+        if ctx.replay.is_live():
+            ctx.oplog.add(ChangePersistenceLevel(level=new))
+            ctx.oplog.commit()
+        else:
+            ctx.replay.expect(ChangePersistenceLevel, f"change-persistence-level {new}")
+    d.persistence_level = new
+
+
+def get_idempotence_mode(ctx: HostContext) -> bool:
+    return ctx.durability.assume_idempotence
+
+
+def set_idempotence_mode(ctx: HostContext, idempotent: bool) -> None:
+    ctx.durability.assume_idempotence = bool(idempotent)
+
+
+def generate_idempotency_key(ctx: HostContext) -> Any:
+    key = ctx.durability.call(
+        "golem api::generate_idempotency_key", WRITE_REMOTE, None,
+        lambda: derive_idempotency_key(ctx.idempotency_key, ctx.oplog.current_index()),
+        encode=str, decode=lambda j: uuid.UUID(str(j)),
+    )
+    return cv.uuid_record(key)
+
+
+# -- metadata -------------------------------------------------------------------------------------------------
+
+
+def _metadata(ctx: HostContext, w: dict[str, Any]) -> Any:
+    return cv.record(
+        worker_id=cv.worker_id(w["component_uuid"], w["name"]),
+        args=list(w["args"]),
+        env=[tuple(kv) for kv in w["env"]],
+        status=w["status"],
+        component_version=w["component_version"],
+        retry_count=0,  # Golem always reports 0 here
+    )
+
+
+def get_self_metadata(ctx: HostContext) -> Any:
+    w = ctx.worker
+    return _metadata(ctx, {
+        "component_uuid": w.component_uuid, "name": w.name, "args": w.args, "env": w.env,
+        "status": "running", "component_version": w.component_version,
+    })
+
+
+def get_worker_metadata(ctx: HostContext, wid: Any) -> Any:
+    component, name = cv.worker_id_parts(wid)
+    for w in ctx.list_workers():
+        if w["name"] == name and w["component_uuid"] == component:
+            return _metadata(ctx, w)
+    return None
+
+
+def resolve_component_id(ctx: HostContext, reference: str) -> Any:
+    found = ctx.durability.call(
+        "golem::api::resolve_component_id", WRITE_REMOTE, reference,
+        lambda: next((str(w["component_uuid"]) for w in ctx.list_workers() if w["component"] == reference), None),
+    )
+    return None if found is None else cv.component_id(uuid.UUID(str(found)))
+
+
+def resolve_worker_id(ctx: HostContext, reference: str, name: str) -> Any:
+    cid = resolve_component_id(ctx, reference)
+    return None if cid is None else cv.record(component_id=cid, worker_name=name)
+
+
+def resolve_worker_id_strict(ctx: HostContext, reference: str, name: str) -> Any:
+    found = ctx.durability.call(
+        "golem::api::resolve_worker_id_strict", WRITE_REMOTE, [reference, name],
+        lambda: next(
+            (str(w["component_uuid"]) for w in ctx.list_workers()
+             if w["component"] == reference and w["name"] == name), None),
+    )
+    return None if found is None else cv.worker_id(uuid.UUID(str(found)), name)
+
+
+def get_self_uri(ctx: HostContext, function_name: str) -> Any:
+    w = ctx.worker
+    return cv.record(value=f"worker://{w.component_uuid}/{w.name}/{function_name}")
+
+
+def _later(what: str) -> Callable[..., Any]:
+    def trap(ctx: HostContext, *args: Any) -> Any:
+        raise Unsupported(what)
+
+    return trap
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "create-promise": create_promise,
+    "await-promise": await_promise,
+    "poll-promise": poll_promise,
+    "complete-promise": complete_promise,
+    "delete-promise": delete_promise,
+    "get-oplog-index": get_oplog_index,
+    "set-oplog-index": set_oplog_index,
+    "oplog-commit": oplog_commit,
+    "mark-begin-operation": mark_begin_operation,
+    "mark-end-operation": mark_end_operation,
+    "get-retry-policy": get_retry_policy,
+    "set-retry-policy": set_retry_policy,
+    "get-oplog-persistence-level": get_oplog_persistence_level,
+    "set-oplog-persistence-level": set_oplog_persistence_level,
+    "get-idempotence-mode": get_idempotence_mode,
+    "set-idempotence-mode": set_idempotence_mode,
+    "generate-idempotency-key": generate_idempotency_key,
+    "get-self-metadata": get_self_metadata,
+    "get-worker-metadata": get_worker_metadata,
+    "resolve-component-id": resolve_component_id,
+    "resolve-worker-id": resolve_worker_id,
+    "resolve-worker-id-strict": resolve_worker_id_strict,
+    "get-self-uri": get_self_uri,
+    "update-worker": _later("update-worker (worker updates)"),
+    "fork-worker": _later("fork-worker (worker forking)"),
+    "revert-worker": _later("revert-worker (worker reverts)"),
+    "fork": _later("fork (in-guest forking)"),
+    "schedule-worker": _later("schedule-worker (scheduled invocations)"),
+}

@@ -1,0 +1,196 @@
+"""The replay cursor: which oplog entry comes next, which are skipped, and when the worker goes live."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Sequence
+
+from emulator.errors import NondeterminismError
+from emulator.oplog.entries import (
+    ChangePersistenceLevel,
+    ExportedFunctionCompleted,
+    Jump,
+    Log,
+    OplogEntry,
+    OplogRegion,
+    Revert,
+    is_hint,
+)
+
+
+class SkippedRegions:
+    """Merged, sorted inclusive regions the replay never reads (Jump and Revert targets)."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def add(self, region: OplogRegion) -> None:
+        """Add a region, merging it with any it overlaps or touches."""
+        start, end = region.start, region.end
+        i = bisect.bisect_left(self._ends, start - 1)
+        j = i
+        while j < len(self._starts) and self._starts[j] <= end + 1:
+            start = min(start, self._starts[j])
+            end = max(end, self._ends[j])
+            j += 1
+        self._starts[i:j] = [start]
+        self._ends[i:j] = [end]
+
+    def region_at(self, index: int) -> OplogRegion | None:
+        """The region containing `index`, if any."""
+        i = bisect.bisect_right(self._starts, index) - 1
+        if i >= 0 and self._ends[i] >= index:
+            return OplogRegion(self._starts[i], self._ends[i])
+        return None
+
+    def contains(self, index: int) -> bool:
+        """Whether `index` lies in a skipped region."""
+        return self.region_at(index) is not None
+
+    def regions(self) -> list[OplogRegion]:
+        """The merged regions, in order."""
+        return [OplogRegion(s, e) for s, e in zip(self._starts, self._ends, strict=True)]
+
+    @classmethod
+    def from_entries(cls, entries: Sequence[OplogEntry]) -> SkippedRegions:
+        """Fold the Jump and Revert entries of a whole oplog (entries[0] is index 1)."""
+        regions = cls()
+        for entry in entries:
+            if isinstance(entry, Jump | Revert):
+                regions.add(OplogRegion(entry.start, entry.end))
+        return regions
+
+
+def _log_key(entry: Log) -> tuple[str, str, str]:
+    return (entry.level, entry.context, entry.message)
+
+
+class ReplayState:
+    """Golem's ReplayState: a cursor over the oplog as it was when the instance was created.
+
+    The worker is live exactly when the cursor reaches the target (the last index at creation); hints are
+    consumed by a look-ahead after every consumed entry, so live starts right after the last non-hint.
+    """
+
+    def __init__(self, entries: Sequence[OplogEntry], *, skip_persist_nothing_zones: bool = False) -> None:
+        self._entries = entries  # entries[i - 1] is oplog index i
+        self.replay_target = len(entries)
+        self.skipped = SkippedRegions.from_entries(entries)
+        self._skip_pn_zones = skip_persist_nothing_zones
+        self.last_replayed = 0
+        self.seen_logs: set[tuple[str, str, str]] = set()
+        self._move_to(1)  # index 1 is the Create entry
+        self.skip_forward()
+
+    # -- cursor -------------------------------------------------------------------------------------------
+
+    def is_live(self) -> bool:
+        """Golem's only definition of live mode: the cursor has reached the target."""
+        return self.last_replayed >= self.replay_target
+
+    def switch_to_live(self) -> None:
+        """Abandon the rest of the recorded oplog: every later host call runs for real."""
+        self.last_replayed = self.replay_target
+
+    def _move_to(self, index: int) -> None:
+        self.last_replayed = index
+
+    def _next_index(self) -> int:
+        nxt = self.last_replayed + 1
+        region = self.skipped.region_at(nxt)
+        while region is not None:
+            nxt = region.end + 1
+            region = self.skipped.region_at(nxt)
+        return nxt
+
+    def peek(self) -> tuple[int, OplogEntry] | None:
+        """The next entry the cursor would read (following skipped regions), without consuming it."""
+        nxt = self._next_index()
+        if nxt > self.replay_target:
+            return None
+        return nxt, self._entries[nxt - 1]
+
+    def skip_forward(self) -> None:
+        """Consume every following hint (remembering Log entries for de-duplication) and, in golem-1.2
+        semantics, every persist-nothing zone."""
+        self.seen_logs.clear()
+        while True:
+            peeked = self.peek()
+            if peeked is None:
+                self.switch_to_live()
+                return
+            idx, entry = peeked
+            if is_hint(entry):
+                if isinstance(entry, Log):
+                    self.seen_logs.add(_log_key(entry))
+                self._move_to(idx)
+                continue
+            if (
+                self._skip_pn_zones
+                and isinstance(entry, ChangePersistenceLevel)
+                and entry.level == "persist-nothing"
+            ):
+                self._move_to(self._end_of_pn_zone(idx))
+                continue
+            return
+
+    def _end_of_pn_zone(self, start: int) -> int:
+        for i in range(start + 1, self.replay_target + 1):
+            if self.skipped.contains(i):
+                continue
+            e = self._entries[i - 1]
+            if isinstance(e, ChangePersistenceLevel) and e.level != "persist-nothing":
+                return i
+            if isinstance(e, ExportedFunctionCompleted):
+                return i
+        return self.replay_target
+
+    def next_entry(self) -> tuple[int, OplogEntry]:
+        """Consume the next non-hint entry; callers check is_live() first."""
+        peeked = self.peek()
+        if peeked is None:  # pragma: no cover - guarded by is_live() at every call site
+            raise RuntimeError("replay read past the end of the oplog")
+        self._move_to(peeked[0])
+        self.skip_forward()
+        return peeked
+
+    def expect(self, kind: type[OplogEntry], what: str) -> tuple[int, OplogEntry]:
+        """Consume the next entry, which must be of `kind`; a NondeterminismError otherwise."""
+        idx, entry = self.next_entry()
+        if not isinstance(entry, kind):
+            raise NondeterminismError(idx, describe(entry), what)
+        return idx, entry
+
+    def lookup(
+        self,
+        is_end: Callable[[OplogEntry], bool],
+        all_intermediate: Callable[[OplogEntry], bool] | None = None,
+    ) -> int | None:
+        """Scan forward from the cursor to the target (honouring skipped regions) for an entry matching
+        `is_end`; None if it is not there or an intermediate entry fails `all_intermediate`."""
+        i = self.last_replayed + 1
+        while i <= self.replay_target:
+            region = self.skipped.region_at(i)
+            if region is not None:
+                i = region.end + 1
+                continue
+            entry = self._entries[i - 1]
+            if is_end(entry):
+                return i
+            if all_intermediate is not None and not all_intermediate(entry):
+                return None
+            i += 1
+        return None
+
+    def add_skipped_region(self, region: OplogRegion) -> None:
+        """Skip `region` from now on (used when abandoning an unfinished atomic region or write)."""
+        self.skipped.add(region)
+
+
+def describe(entry: OplogEntry) -> str:
+    """A short human name for what an entry records, for divergence messages."""
+    name = getattr(entry, "function_name", None)
+    if isinstance(name, str):
+        return f"{entry.kind} {name}"
+    return entry.kind

@@ -1,0 +1,42 @@
+"""Facts about all workers in a store, for get-workers, get-worker-metadata and `golem-emu workers`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from emulator.oplog.entries import Create
+from emulator.oplog.store import OplogStore
+from emulator.replay.status import summarize
+
+# Component ids are derived from the component's name, so every build of `counter.wasm` is one component.
+_COMPONENT_NAMESPACE = uuid.UUID("5d0c1a9e-6f1b-4c55-9a57-61b0b3c0e1d2")
+
+
+def component_uuid(component_name: str) -> uuid.UUID:
+    """The stable component id of a component name (its file name without .wasm)."""
+    return uuid.uuid5(_COMPONENT_NAMESPACE, component_name)
+
+
+def list_workers(store: OplogStore) -> list[dict[str, Any]]:
+    """One dict per worker: name, component, component_uuid, args, env, status, version, created_at, length."""
+    rows = []
+    for name in store.worker_names():
+        entries = [e for _, e in store.read(name)]
+        create = entries[0]
+        assert isinstance(create, Create)
+        summary = summarize(entries)
+        rows.append({
+            "name": name,
+            "component": create.component,
+            "component_uuid": component_uuid(create.component),
+            "args": list(create.args),
+            "env": [list(kv) for kv in create.env],
+            "status": summary.status,
+            "component_version": create.component_version,
+            "created_at": create.timestamp,
+            "oplog_length": len(entries),
+            "semantics": create.semantics,
+            "last_error": summary.last_error,
+        })
+    return rows

@@ -1,0 +1,143 @@
+"""The wasmtime Engine, the compiled-artifact cache and what a loaded component offers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import wasmtime
+from wasmtime import component as wc
+
+from emulator.errors import ComponentError, UsageError
+
+# Every Config flag we set must be part of the cache key: an artifact compiled under one configuration cannot
+# be loaded by an engine with another (wasmtime refuses, e.g. epoch-enabled vs plain).
+_ENGINE_FLAGS: dict[str, bool] = {"epoch_interruption": True, "wasm_component_model": True}
+
+
+def _wasmtime_version() -> str:
+    from importlib.metadata import version
+
+    return version("wasmtime")
+
+
+@dataclass(frozen=True)
+class ExportedFunction:
+    """One function a component exports: its Golem name, the instance it lives in and its signature."""
+
+    name: str  # full Golem form: "pkg:name/iface.{func}" or plain "func" for a world-level export
+    interface: str | None  # "pkg:name/iface@version" or None for a world-level function
+    func: str
+    params: tuple[tuple[str, Any], ...]
+    result: Any | None
+
+
+@dataclass
+class LoadedComponent:
+    """A compiled component plus what it imports and exports."""
+
+    path: Path
+    sha256: str
+    component: wc.Component
+    imports: dict[str, Any]  # import name -> wasmtime ComponentItem (instance type or func type)
+    exports: dict[str, ExportedFunction] = field(default_factory=dict)
+
+    def find_export(self, name: str) -> ExportedFunction:
+        """Resolve a full `pkg:name/iface.{func}` name or a bare `func` when it is unambiguous."""
+        if name in self.exports:
+            return self.exports[name]
+        matches = [e for e in self.exports.values() if e.func == name or _strip_version(e.name) == name]
+        if len(matches) == 1:
+            return matches[0]
+        listing = ", ".join(sorted(self.exports)) or "(none)"
+        if not matches:
+            raise UsageError(f"{self.path.name} exports no function {name!r}; it exports: {listing}")
+        names = ", ".join(sorted(m.name for m in matches))
+        raise UsageError(f"function name {name!r} is ambiguous in {self.path.name}: use one of {names}")
+
+
+def _strip_version(name: str) -> str:
+    """`a:b/c@1.0.{f}` -> `a:b/c.{f}`, so users may omit export versions."""
+    if "@" not in name:
+        return name
+    head, _, rest = name.partition("@")
+    dot = rest.find(".{")
+    return head + (rest[dot:] if dot >= 0 else "")
+
+
+class Runtime:
+    """Owns the wasmtime Engine and loads components through an on-disk artifact cache."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        config = wasmtime.Config()
+        for flag, value in _ENGINE_FLAGS.items():
+            setattr(config, flag, value)
+        self.engine = wasmtime.Engine(config)
+        self.cache_dir = cache_dir
+        self._loaded: dict[str, LoadedComponent] = {}
+        flags = ",".join(f"{k}={v}" for k, v in sorted(_ENGINE_FLAGS.items()))
+        self._config_key = hashlib.sha256(f"{_wasmtime_version()}|{flags}".encode()).hexdigest()[:16]
+
+    def load(self, path: str | os.PathLike[str]) -> LoadedComponent:
+        """Load (and cache) the component at `path`; a clear ComponentError if it is not one."""
+        p = Path(path)
+        try:
+            data = p.read_bytes()
+        except FileNotFoundError:
+            raise UsageError(f"component file {p} does not exist; build it first (make guests)") from None
+        except OSError as e:
+            raise UsageError(f"cannot read component file {p}: {e.strerror}") from None
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in self._loaded:
+            return self._loaded[digest]
+        component = self._compile_cached(p, data, digest)
+        imports = {name: ext.ty for name, ext in component.type.imports(self.engine).items()}
+        loaded = LoadedComponent(p, digest, component, imports)
+        loaded.exports = _collect_exports(self.engine, component)
+        self._loaded[digest] = loaded
+        return loaded
+
+    def artifact_path(self, digest: str) -> Path:
+        """Where the compiled artifact for a wasm file with this sha256 lives."""
+        return self.cache_dir / f"{digest}-{self._config_key}.cwasm"
+
+    def _compile_cached(self, p: Path, data: bytes, digest: str) -> wc.Component:
+        artifact = self.artifact_path(digest)
+        if artifact.exists():
+            try:
+                return wc.Component.deserialize_file(self.engine, str(artifact))
+            except wasmtime.WasmtimeError:
+                artifact.unlink(missing_ok=True)  # stale or truncated: recompile below
+        try:
+            component = wc.Component(self.engine, data)
+        except wasmtime.WasmtimeError as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else "invalid"
+            raise ComponentError(
+                f"{p} is not a valid WebAssembly component ({first}); build it with componentize-py"
+            ) from None
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a concurrent or killed process never sees a half-written artifact.
+        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(component.serialize())
+        os.replace(tmp, artifact)
+        return component
+
+
+def _collect_exports(engine: wasmtime.Engine, component: wc.Component) -> dict[str, ExportedFunction]:
+    out: dict[str, ExportedFunction] = {}
+    for name, ext in component.type.exports(engine).items():
+        ty = ext.ty
+        if isinstance(ty, wc.FuncType):
+            out[name] = ExportedFunction(name, None, name, tuple(ty.params), ty.result)
+        elif isinstance(ty, wc.ComponentInstanceType):
+            for fname, fext in ty.exports(engine).items():
+                fty = fext.ty
+                if isinstance(fty, wc.FuncType):
+                    full = f"{name}.{{{fname}}}"
+                    out[full] = ExportedFunction(full, name, fname, tuple(fty.params), fty.result)
+    return out

@@ -1,0 +1,288 @@
+"""A durable worker: create or recover by replay, invoke, journal, and classify failures."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import wasmtime
+from wasmtime import component as wc
+
+from emulator import values
+from emulator.errors import (
+    ComponentError,
+    EmulatorError,
+    GuestTrap,
+    NondeterminismError,
+    Unsupported,
+    WorkerFailed,
+)
+from emulator.host.context import HostContext, WorkerInfo
+from emulator.oplog.entries import (
+    Create,
+    Error,
+    ExportedFunctionCompleted,
+    ExportedFunctionInvoked,
+    Suspend,
+)
+from emulator.oplog.oplog import Oplog
+from emulator.oplog.store import OplogStore
+from emulator.replay.durability import GOLEM_1_1, Durability
+from emulator.replay.state import ReplayState, describe
+from emulator.replay.status import WorkerSummary, summarize
+from emulator.runtime.catalog import component_uuid, list_workers
+from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
+from emulator.runtime.linker import build_linker, check_imports
+from emulator.signals import JumpSignal, SuspendSignal
+
+# With epoch interruption on, a store needs a deadline; this one never fires unless someone interrupts.
+_NO_DEADLINE = 1 << 62
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    """What an invocation produced."""
+
+    idempotency_key: str
+    function: str
+    response: str | None  # WAVE text, None for a function without result
+    status: str  # "completed" | "suspended"
+    cached: bool = False  # answered from the oplog by idempotency key, nothing ran
+    output: str = ""  # what the guest wrote to stdout/stderr while live
+    detail: str | None = None
+
+
+class Instance:
+    """One wasmtime instance of a worker plus its host context; discarded after a trap."""
+
+    def __init__(self, runtime: Runtime, loaded: LoadedComponent, ctx: HostContext, info: WorkerInfo) -> None:
+        self.loaded = loaded
+        self.ctx = ctx
+        self.store = wasmtime.Store(runtime.engine)
+        self.store.set_epoch_deadline(_NO_DEADLINE)
+        fd, self._out_path = tempfile.mkstemp(prefix="golem-emu-out-")
+        os.close(fd)
+        wasi = wasmtime.WasiConfig()
+        wasi.argv = [info.name, *info.args]
+        wasi.env = [list(kv) for kv in info.env]
+        wasi.stdout_file = self._out_path
+        wasi.stderr_file = self._out_path
+        self.store.set_wasi(wasi)
+        linker = build_linker(runtime.engine, loaded, ctx)
+        try:
+            self.instance = linker.instantiate(self.store, loaded.component)
+        except wasmtime.WasmtimeError as e:
+            raise ComponentError(f"cannot instantiate {loaded.path.name}: {_first_line(e)}") from None
+        self._funcs: dict[str, wc.Func] = {}
+
+    def func(self, export: ExportedFunction) -> wc.Func:
+        """The callable for an export, looked up once per instance."""
+        f = self._funcs.get(export.name)
+        if f is None:
+            parent = None
+            if export.interface is not None:
+                parent = self.loaded.component.get_export_index(export.interface)
+            idx = self.loaded.component.get_export_index(export.func, parent)
+            found = self.instance.get_func(self.store, idx) if idx is not None else None
+            if found is None:
+                raise ComponentError(f"{self.loaded.path.name} has no callable export {export.name}")
+            f = self._funcs[export.name] = found
+        return f
+
+    def output_mark(self) -> int:
+        """Current length of the captured guest output."""
+        return os.path.getsize(self._out_path)
+
+    def output_since(self, mark: int) -> str:
+        """Guest output written after `mark`."""
+        with open(self._out_path, "rb") as f:
+            f.seek(mark)
+            return f.read().decode("utf-8", errors="replace")
+
+    def close(self) -> None:
+        """Forget the captured output file."""
+        Path(self._out_path).unlink(missing_ok=True)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+class Worker:
+    """A named durable worker running one component, backed by an oplog in an OplogStore."""
+
+    def __init__(self, runtime: Runtime, store: OplogStore, name: str, loaded: LoadedComponent) -> None:
+        self.runtime = runtime
+        self.store = store
+        self.name = name
+        self.loaded = loaded
+        self.oplog = Oplog(store, name)
+        create = self.oplog.entry(1)
+        assert isinstance(create, Create)
+        self.create = create
+        self.info = WorkerInfo(
+            name=name, component_uuid=component_uuid(create.component), component_version=create.component_version,
+            args=create.args, env=create.env, created_at=create.timestamp,
+        )
+        self._instance: Instance | None = None
+        self._finished: dict[str, str | None] = {}  # idempotency key -> response, for calls finished live
+
+    @classmethod
+    def open(
+        cls, runtime: Runtime, store: OplogStore, name: str, component: str | os.PathLike[str], *,
+        env: Sequence[tuple[str, str]] = (), args: Sequence[str] = (), semantics: str | None = None,
+    ) -> Worker:
+        """Recover worker `name`, creating it (Create entry, index 1) on first use."""
+        loaded = runtime.load(component)
+        check_imports(loaded)
+        if not store.has_worker(name):
+            Oplog.create(store, Create(
+                worker_name=name, component=loaded.path.stem, component_hash=loaded.sha256,
+                args=tuple(args), env=tuple(env), semantics=semantics or GOLEM_1_1,
+            ))
+        worker = cls(runtime, store, name, loaded)
+        if semantics is not None and semantics != worker.create.semantics:
+            raise WorkerFailed(
+                f"worker {name} was created with --semantics {worker.create.semantics}; "
+                f"it cannot switch to {semantics} (use a new worker name)"
+            )
+        return worker
+
+    # -- public API ---------------------------------------------------------------------------------------
+
+    def summary(self) -> WorkerSummary:
+        """The worker's status and invocation outcomes, folded from its oplog."""
+        return summarize([e for _, e in self.oplog.read()])
+
+    def invoke(self, function: str, args: Sequence[str], idempotency_key: str | None = None) -> InvocationResult:
+        """Invoke `function` with WAVE `args`; bad input raises before anything is written."""
+        export = self.loaded.find_export(function)
+        parsed = values.parse_args(list(args), list(export.params), func_name=export.name)
+        request = tuple(values.format(v, ty) for v, (_, ty) in zip(parsed, export.params, strict=True))
+        key = idempotency_key or str(uuid.uuid4())
+        summary = self.summary()
+        known = summary.invocations.get(key)
+        if known is not None and known.completed_at is not None:
+            return InvocationResult(key, known.function_name, known.response, "completed", cached=True)
+        self._check_accepts_invocations(summary)
+        return self._run(export, request, key, started=known is not None)
+
+    def close(self) -> None:
+        """Commit anything buffered and drop the live instance."""
+        self.oplog.commit()
+        self._drop_instance()
+
+    # -- internals ----------------------------------------------------------------------------------------
+
+    def _check_accepts_invocations(self, summary: WorkerSummary) -> None:
+        if summary.status == "exited":
+            raise WorkerFailed(f"worker {self.name} has exited and accepts no more invocations")
+        if summary.trailing_errors or summary.status == "failed":
+            raise WorkerFailed(
+                f"worker {self.name}: the previous invocation failed ({summary.last_error}); "
+                "inspect it with `golem-emu oplog` and use a new worker name"
+            )
+
+    def _run(self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool) -> InvocationResult:
+        while True:
+            inst: Instance | None = None
+            try:
+                inst = self._ready_instance()
+                if key not in self._finished:
+                    if started:
+                        raise WorkerFailed(f"invocation {key} started earlier and did not finish on recovery")
+                    mark = inst.output_mark()
+                    self.oplog.add_and_commit(ExportedFunctionInvoked(
+                        function_name=export.name, request=request, idempotency_key=key,
+                    ))
+                    started = True
+                    self._call(inst, export, request, key)
+                    output = inst.output_since(mark)
+                else:
+                    output = ""
+                return InvocationResult(key, export.name, self._finished[key], "completed", output=output)
+            except JumpSignal:
+                self._drop_instance()  # Golem restarts at once and replays up to the jump target
+            except SuspendSignal as s:
+                self.oplog.add_and_commit(Suspend())
+                self._drop_instance()
+                return InvocationResult(key, export.name, None, "suspended", detail=s.reason)
+            except (NondeterminismError, GuestTrap, Unsupported, WorkerFailed) as e:
+                self._fail(e)  # the guest ran and failed: Golem records an Error entry
+                raise
+            except wasmtime.WasmtimeError as e:
+                holder = inst or self._instance
+                cause = holder.ctx.trap_cause if holder is not None else None
+                error = cause if isinstance(cause, EmulatorError) else None
+                message = str(error) if error else f"the guest trapped: {_first_line(e)}"
+                self._fail(error or WorkerFailed(message))
+                raise (error or WorkerFailed(message)) from None
+
+    def _fail(self, error: BaseException) -> None:
+        """Record a failed invocation as Golem does: an Error entry, and a fresh instance next time."""
+        self.oplog.add_and_commit(Error(error=str(error)))
+        self._drop_instance()
+
+    def _drop_instance(self) -> None:
+        if self._instance is not None:
+            self._instance.close()
+            self._instance = None
+
+    def _ready_instance(self) -> Instance:
+        """A live instance: the cached one if nobody else appended since, else a fresh one, replayed."""
+        inst = self._instance
+        if inst is not None and self.store.last_index(self.name) == self.oplog.committed_index():
+            return inst
+        self._drop_instance()
+        self.oplog = Oplog(self.store, self.name)
+        entries = [e for _, e in self.oplog.read()]
+        semantics = self.create.semantics
+        replay = ReplayState(entries, skip_persist_nothing_zones=semantics != GOLEM_1_1)
+        ctx = HostContext(
+            worker=self.info, durability=Durability(self.oplog, replay, semantics), store=self.store,
+            list_workers=lambda: list_workers(self.store),
+        )
+        inst = Instance(self.runtime, self.loaded, ctx, self.info)
+        self._instance = inst
+        self._replay(inst)
+        return inst
+
+    def _replay(self, inst: Instance) -> None:
+        replay = inst.ctx.replay
+        while not replay.is_live():
+            idx, entry = replay.next_entry()
+            if not isinstance(entry, ExportedFunctionInvoked):
+                raise NondeterminismError(idx, describe(entry), "exported-function-invoked (the next invocation)")
+            try:
+                export = self.loaded.find_export(entry.function_name)
+            except EmulatorError:
+                raise NondeterminismError(
+                    idx, f"exported-function-invoked {entry.function_name}", "a component without that export",
+                ) from None
+            self._call(inst, export, entry.request, entry.idempotency_key)
+
+    def _call(self, inst: Instance, export: ExportedFunction, request: tuple[str, ...], key: str) -> None:
+        """Run one export (live or replayed) and record or check its ExportedFunctionCompleted."""
+        args = [values.parse(text, ty) for text, (_, ty) in zip(request, export.params, strict=True)]
+        inst.ctx.idempotency_key = key
+        inst.ctx.trap_cause = None
+        func = inst.func(export)
+        result: Any = func(inst.store, *args)
+        func.post_return(inst.store)
+        response = None if export.result is None else values.format(result, export.result)
+        replay = inst.ctx.replay
+        if replay.is_live():
+            self.oplog.add_and_commit(ExportedFunctionCompleted(response=response))
+            self._finished[key] = response
+            return
+        idx, done = replay.expect(ExportedFunctionCompleted, f"exported-function-completed of {export.name}")
+        assert isinstance(done, ExportedFunctionCompleted)
+        if done.response != response:
+            raise NondeterminismError(idx, f"{export.name} returned {done.response}", f"it returned {response}")
+        self._finished[key] = response
