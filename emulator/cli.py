@@ -19,7 +19,7 @@ from emulator.oplog.store import SqliteStore
 from emulator.replay.durability import SEMANTICS
 from emulator.runtime.catalog import list_workers
 from emulator.runtime.engine import Runtime
-from emulator.runtime.worker import InvocationResult, Worker
+from emulator.runtime.worker import InvocationResult, Worker, prepare_call
 
 DEFAULT_DATA_DIR = ".golem-emu"
 
@@ -102,7 +102,11 @@ def cli(ctx: click.Context, data_dir: Path) -> None:
     ctx.obj = Env(data_dir)
 
 
-@cli.command()
+# Negative WAVE numbers such as -5 must reach ARGS rather than be taken for options.
+_CALL_SETTINGS = {"ignore_unknown_options": True}
+
+
+@cli.command(context_settings=_CALL_SETTINGS)
 @click.argument("component", type=click.Path(path_type=Path))
 @click.option("--worker", "-w", "worker_name", required=True, help="Worker name; created on first use.")
 @click.option("--env", "-e", "env_pairs", multiple=True, metavar="K=V", help="Environment of a new worker.")
@@ -116,16 +120,18 @@ def cli(ctx: click.Context, data_dir: Path) -> None:
 def invoke(env: Env, component: Path, worker_name: str, env_pairs: tuple[str, ...], worker_args: tuple[str, ...],
            idempotency_key: str | None, semantics: str | None, function: str, args: tuple[str, ...]) -> None:
     """Invoke FUNCTION of a worker with WAVE ARGS; print the result in WAVE."""
-    worker = Worker.open(env.runtime, env.store, worker_name, component, env=_parse_env(env_pairs),
+    worker_env = _parse_env(env_pairs)
+    call = prepare_call(env.runtime.load(component), function, args)  # reject bad input before any write
+    worker = Worker.open(env.runtime, env.store, worker_name, component, env=worker_env,
                          args=worker_args, semantics=semantics)
     try:
-        result = worker.invoke(function, args, idempotency_key)
+        result = worker.invoke_prepared(call, idempotency_key)
     finally:
         worker.close()
     _print_result(result)
 
 
-@cli.command()
+@cli.command(context_settings=_CALL_SETTINGS)
 @click.argument("component", type=click.Path(path_type=Path))
 @click.argument("function", required=False)
 @click.argument("args", nargs=-1)
@@ -134,13 +140,14 @@ def invoke(env: Env, component: Path, worker_name: str, env_pairs: tuple[str, ..
 def run(env: Env, component: Path, function: str | None, args: tuple[str, ...], env_pairs: tuple[str, ...]) -> None:
     """The quick path: a fresh worker, one call, its result and its oplog."""
     name = f"{component.stem}-{uuid.uuid4().hex[:8]}"
+    call = prepare_call(env.runtime.load(component), function, args) if function is not None else None
     worker = Worker.open(env.runtime, env.store, name, component, env=_parse_env(env_pairs))
     try:
-        if function is None:
+        if call is None:
             exports = ", ".join(sorted(worker.loaded.exports)) or "(none)"
             err_console.print(f"{component.name} exports: {exports}")
         else:
-            _print_result(worker.invoke(function, args))
+            _print_result(worker.invoke_prepared(call))
     finally:
         worker.close()
     err_console.print(render.oplog_table(env.store.read(name), title=f"oplog of {name}"))

@@ -12,6 +12,7 @@ from typing import Any
 import wasmtime
 from wasmtime import component as wc
 
+from emulator import values
 from emulator.errors import ComponentError, UsageError
 
 # Every Config flag we set must be part of the cache key: an artifact compiled under one configuration cannot
@@ -133,11 +134,18 @@ def _collect_exports(engine: wasmtime.Engine, component: wc.Component) -> dict[s
     for name, ext in component.type.exports(engine).items():
         ty = ext.ty
         if isinstance(ty, wc.FuncType):
-            out[name] = ExportedFunction(name, None, name, tuple(ty.params), ty.result)
+            out[name] = _export(name, None, name, ty)
         elif isinstance(ty, wc.ComponentInstanceType):
             for fname, fext in ty.exports(engine).items():
                 fty = fext.ty
                 if isinstance(fty, wc.FuncType):
                     full = f"{name}.{{{fname}}}"
-                    out[full] = ExportedFunction(full, name, fname, tuple(fty.params), fty.result)
+                    out[full] = _export(full, name, fname, fty)
     return out
+
+
+def _export(full: str, interface: str | None, func: str, ty: wc.FuncType) -> ExportedFunction:
+    # Describe the types once: wasmtime-py queries its C API again on every type property access.
+    params = tuple((p, values.describe(t)) for p, t in ty.params)
+    result = ty.result
+    return ExportedFunction(full, interface, func, params, None if result is None else values.describe(result))

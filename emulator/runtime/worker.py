@@ -57,6 +57,21 @@ class InvocationResult:
     detail: str | None = None
 
 
+@dataclass(frozen=True)
+class PreparedCall:
+    """An export and its arguments, parsed and re-printed as canonical WAVE: nothing left to reject."""
+
+    export: ExportedFunction
+    request: tuple[str, ...]
+
+
+def prepare_call(loaded: LoadedComponent, function: str, args: Sequence[str]) -> PreparedCall:
+    """Resolve `function` and parse its WAVE `args`; UsageError on bad input, before any oplog is touched."""
+    export = loaded.find_export(function)
+    parsed = values.parse_args(list(args), list(export.params), func_name=export.name)
+    return PreparedCall(export, tuple(values.format(v, ty) for v, (_, ty) in zip(parsed, export.params, strict=True)))
+
+
 class Instance:
     """One wasmtime instance of a worker plus its host context; discarded after a trap."""
 
@@ -162,9 +177,11 @@ class Worker:
 
     def invoke(self, function: str, args: Sequence[str], idempotency_key: str | None = None) -> InvocationResult:
         """Invoke `function` with WAVE `args`; bad input raises before anything is written."""
-        export = self.loaded.find_export(function)
-        parsed = values.parse_args(list(args), list(export.params), func_name=export.name)
-        request = tuple(values.format(v, ty) for v, (_, ty) in zip(parsed, export.params, strict=True))
+        return self.invoke_prepared(prepare_call(self.loaded, function, args), idempotency_key)
+
+    def invoke_prepared(self, call: PreparedCall, idempotency_key: str | None = None) -> InvocationResult:
+        """Invoke a call already checked against the component by prepare_call."""
+        export, request = call.export, call.request
         key = idempotency_key or str(uuid.uuid4())
         summary = self.summary()
         known = summary.invocations.get(key)

@@ -1,0 +1,103 @@
+"""Bad input: one clear line on stderr, a non-zero exit, and the oplog exactly as it was."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from emulator.cli import cli
+from tests.conftest import golem_emu, wat_component
+
+
+def _db_digest(data: Path) -> str:
+    db = data / "oplog.db"
+    # WAL mode: fold the main file and the log so an unflushed append would show too.
+    parts = [db.read_bytes()] + [p.read_bytes() for p in sorted(data.glob("oplog.db-wal"))]
+    return hashlib.sha256(b"".join(parts)).hexdigest()
+
+
+@pytest.fixture
+def worker(tmp_path: Path) -> tuple[Path, Path]:
+    wasm = wat_component("clock_loop", tmp_path)
+    data = tmp_path / "data"
+    assert golem_emu(data, "invoke", str(wasm), "--worker", "w", "spin", "3").returncode == 0
+    return wasm, data
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["spin", "abc"], "argument 1 (n: u32)"),
+        (["spin", "-1"], "argument 1 (n: u32)"),
+        (["spin"], "takes 1 argument"),
+        (["spin", "1", "2"], "takes 1 argument"),
+        (["nope"], "exports no function 'nope'"),
+    ],
+)
+def test_bad_invocation_is_one_line_and_writes_nothing(worker: tuple[Path, Path], args: list[str], needle: str) -> None:
+    wasm, data = worker
+    before = _db_digest(data)
+    r = golem_emu(data, "invoke", str(wasm), "--worker", "w", *args)
+    assert r.returncode == 2
+    assert needle in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stdout == ""
+    assert _db_digest(data) == before
+
+
+def test_bad_input_to_a_new_worker_creates_nothing(worker: tuple[Path, Path]) -> None:
+    wasm, data = worker
+    r = golem_emu(data, "invoke", str(wasm), "--worker", "fresh", "spin", "x")
+    assert r.returncode == 2
+    assert "fresh" not in golem_emu(data, "workers").stdout
+
+
+def test_missing_component_file(tmp_path: Path) -> None:
+    r = golem_emu(tmp_path / "data", "invoke", str(tmp_path / "missing.wasm"), "--worker", "w", "f")
+    assert r.returncode == 2
+    assert "does not exist" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_not_a_component(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.wasm"
+    bogus.write_bytes(b"definitely not wasm")
+    r = golem_emu(tmp_path / "data", "invoke", str(bogus), "--worker", "w", "f")
+    assert r.returncode == 1
+    assert "not a valid WebAssembly component" in r.stderr
+
+
+def test_corrupt_database_is_refused_and_left_alone(tmp_path: Path) -> None:
+    wasm = wat_component("clock_loop", tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "oplog.db").write_bytes(b"garbage" * 100)
+    before = (data / "oplog.db").read_bytes()
+    r = golem_emu(data, "invoke", str(wasm), "--worker", "w", "spin", "1")
+    assert r.returncode == 1
+    assert "golem-emu database" in r.stderr
+    assert (data / "oplog.db").read_bytes() == before
+
+
+def test_unknown_worker_oplog(worker: tuple[Path, Path]) -> None:
+    _, data = worker
+    r = golem_emu(data, "oplog", "ghost")
+    assert r.returncode == 2
+    assert "no worker named 'ghost'" in r.stderr
+
+
+def test_env_must_be_key_value(worker: tuple[Path, Path]) -> None:
+    wasm, data = worker
+    r = golem_emu(data, "invoke", str(wasm), "--worker", "n", "--env", "NOEQUALS", "spin", "1")
+    assert r.returncode == 2 and "KEY=VALUE" in r.stderr
+
+
+def test_every_command_has_help() -> None:
+    runner = CliRunner()
+    for name, command in cli.commands.items():
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert (command.help or "").split("\n")[0] in result.output
+        assert command.help, f"command {name} has no help text"
