@@ -77,7 +77,7 @@ def promise_id(component: uuid.UUID, name: str, index: int) -> Record:
     return record(worker_id=worker_id(component, name), oplog_idx=index)
 
 
-def retry_policy_json(r: Any) -> dict[str, Json]:
+def retry_policy_json(r: Any) -> dict[str, Any]:
     """The oplog form of a `retry-policy` record."""
     return {
         "max_attempts": field(r, "max-attempts"),

@@ -44,7 +44,9 @@ def test_only_create_is_live_at_once() -> None:
 
 
 def test_trailing_hints_are_consumed_so_live_starts_after_last_non_hint() -> None:
-    entries: list[OplogEntry] = [create(), invoked(), NoOp(), Error(error="boom"), Log(level="stdout", context="", message="hi")]
+    entries: list[OplogEntry] = [
+        create(), invoked(), NoOp(), Error(error="boom"), Log(level="stdout", context="", message="hi"),
+    ]
     state = ReplayState(entries)
     assert not state.is_live()
     assert state.next_entry()[0] == 2

@@ -1,0 +1,179 @@
+"""The only wire format of oplog entries: one compact JSON object per entry.
+
+Format (stable; the golden files in tests/golden/entries pin it):
+
+* keys sorted, no whitespace, ASCII only (non-ASCII escaped as ``\\uXXXX``);
+* ``"$type"`` holds the entry kind (``"imported-function-invoked"``); every other key is a field name in
+  kebab-case, matching Golem's public oplog (``"function-name"``, ``"begin-index"``); every field is always
+  present, defaults included;
+* tuples are arrays; a ``DurableFunctionType`` is ``{"begin-index": null, "kind": "read-local"}``;
+* inside values, a non-finite float is ``{"$float": "nan" | "inf" | "-inf"}`` and an object key that starts
+  with ``$`` gets one more ``$`` (``"$x"`` is stored as ``"$$x"``), so payloads can never look like markers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import fields
+from typing import Any
+
+from emulator.errors import OplogError
+from emulator.oplog.entries import (
+    ENTRY_TYPES,
+    READ_LOCAL,
+    READ_REMOTE,
+    WRITE_LOCAL,
+    WRITE_REMOTE,
+    WRITE_REMOTE_BATCHED,
+    DurableFunctionType,
+    OplogEntry,
+)
+
+__all__ = ["decode", "encode"]
+
+_Conv = Callable[[Any], Any]
+
+
+class _Encoder(json.JSONEncoder):
+    def default(self, o: object) -> object:
+        raise TypeError(
+            f"cannot store a {type(o).__name__} in an oplog entry; only JSON values are allowed "
+            "(encode bytes yourself, e.g. as base64 text)"
+        )
+
+
+# One encoder instance: json.dumps(**kwargs) would build a new JSONEncoder on every call.
+_ENCODE = _Encoder(sort_keys=True, separators=(",", ":"), allow_nan=False).encode
+_DECODE = json.JSONDecoder().decode
+_SHARED_FUNCTION_TYPES = {
+    t.kind: t for t in (READ_LOCAL, WRITE_LOCAL, READ_REMOTE, WRITE_REMOTE, WRITE_REMOTE_BATCHED)
+}
+
+
+def _function_type_out(t: DurableFunctionType) -> dict[str, Any]:
+    return {"kind": t.kind, "begin-index": t.begin_index}
+
+
+def _function_type_in(d: dict[str, Any]) -> DurableFunctionType:
+    begin = d["begin-index"]
+    if begin is None:
+        shared = _SHARED_FUNCTION_TYPES.get(d["kind"])
+        if shared is not None:  # reuse the constants: most host calls decode without an allocation
+            return shared
+    return DurableFunctionType(d["kind"], begin)
+
+
+def _pairs_in(v: list[list[str]]) -> tuple[tuple[str, str], ...]:
+    return tuple((a, b) for a, b in v)
+
+
+class _Spec:
+    """Precomputed per-class field list, so encode/decode never introspect dataclasses per call."""
+
+    __slots__ = ("cls", "kind", "out", "inp", "keys")
+
+    def __init__(self, cls: type[OplogEntry]) -> None:
+        self.cls = cls
+        self.kind = cls.kind
+        self.out: list[tuple[str, str, _Conv | None]] = []
+        self.inp: list[tuple[str, str, _Conv | None]] = []
+        for f in fields(cls):
+            key = f.name.replace("_", "-")
+            # Annotations are strings (postponed evaluation); the golden tests catch any drift in these checks.
+            ann = str(f.type)
+            conv_out: _Conv | None = None
+            conv_in: _Conv | None = None
+            if ann == "DurableFunctionType":
+                conv_out, conv_in = _function_type_out, _function_type_in
+            elif ann == "tuple[tuple[str, str], ...]":
+                conv_in = _pairs_in
+            elif ann.startswith("tuple["):
+                conv_in = tuple
+            self.out.append((f.name, key, conv_out))
+            self.inp.append((key, f.name, conv_in))
+        self.keys = frozenset(k for k, _, _ in self.inp)
+
+
+_BY_KIND = {kind: _Spec(cls) for kind, cls in ENTRY_TYPES.items()}
+_BY_CLASS = {spec.cls: spec for spec in _BY_KIND.values()}
+
+
+def _escape(v: Any) -> Any:
+    if isinstance(v, float):
+        if math.isfinite(v):
+            return v
+        return {"$float": "nan" if v != v else ("inf" if v > 0 else "-inf")}
+    if isinstance(v, dict):
+        return {(f"${k}" if str(k).startswith("$") else k): _escape(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_escape(x) for x in v]
+    return v
+
+
+def _unescape(v: Any) -> Any:
+    if isinstance(v, dict):
+        if len(v) == 1 and "$float" in v:
+            return float(v["$float"])
+        return {(k[1:] if k.startswith("$") else k): _unescape(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_unescape(x) for x in v]
+    return v
+
+
+def encode(entry: OplogEntry) -> str:
+    """The wire form of ``entry``: compact, key-sorted JSON with a ``$type`` discriminator."""
+    spec = _BY_CLASS.get(type(entry))
+    if spec is None:
+        raise TypeError(f"not an oplog entry: {entry!r}")
+    body: dict[str, Any] = {}
+    for attr, key, conv in spec.out:
+        value = getattr(entry, attr)
+        body[key] = value if conv is None or value is None else conv(value)
+    body["$type"] = spec.kind
+    try:
+        text: str = _ENCODE(body)
+    except ValueError:  # a NaN or infinity somewhere: escape and retry
+        text = ""
+    # Fast path: the only '"$' is our discriminator. Anything else (a "$key", a "$string", a non-finite float)
+    # takes the slow, escaping path; false positives there are harmless.
+    if text and text.count('"$') == 1:
+        return text
+    del body["$type"]
+    body = {k: _escape(v) for k, v in body.items()}
+    body["$type"] = spec.kind
+    escaped: str = _ENCODE(body)
+    return escaped
+
+
+def decode(text: str | bytes) -> OplogEntry:
+    """The entry whose wire form is ``text``; OplogError if it is not a valid entry."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    try:
+        body = _DECODE(text)
+    except ValueError as e:
+        raise OplogError(f"oplog entry is not valid JSON ({e}): {text[:200]!r}") from e
+    if not isinstance(body, dict):
+        raise OplogError(f"oplog entry is not a JSON object: {text[:200]!r}")
+    kind = body.pop("$type", None)
+    spec = _BY_KIND.get(kind) if isinstance(kind, str) else None
+    if spec is None:
+        raise OplogError(
+            f"unknown oplog entry type {kind!r}; the database was written by another golem-emu version "
+            "(use that version, or pass another --data-dir)"
+        )
+    if body.keys() != spec.keys:
+        missing = sorted(spec.keys.difference(body))
+        extra = sorted(set(body).difference(spec.keys))
+        raise OplogError(f"malformed {kind} oplog entry (missing fields {missing}, unknown fields {extra})")
+    try:
+        if text.count('"$') > 1:  # only escaped payloads contain '"$' besides the discriminator
+            body = {k: _unescape(v) for k, v in body.items()}
+        kwargs = {attr: (body[key] if conv is None or body[key] is None else conv(body[key]))
+                  for key, attr, conv in spec.inp}
+        entry: OplogEntry = spec.cls(**kwargs)
+    except (TypeError, ValueError, KeyError) as e:
+        raise OplogError(f"malformed {kind} oplog entry ({e}): {text[:200]!r}") from e
+    return entry

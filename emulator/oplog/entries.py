@@ -1,0 +1,393 @@
+"""Oplog entries: one frozen dataclass per kind, named after Golem's public oplog (golem-semantics.md §1.2).
+
+Every entry has ``timestamp`` (milliseconds since the epoch, defaulting to now) and a class-level ``kind`` in
+kebab-case. Entries are immutable values; ``codec`` is the only place that turns them into text.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import ClassVar, TypeAlias
+
+Json: TypeAlias = "None | bool | int | float | str | list[Json] | dict[str, Json]"
+"""Any JSON-able value. NaN and infinities are allowed (the codec escapes them); bytes are not: encode them
+yourself (e.g. base64). Tuples are accepted but read back as lists."""
+
+
+def now_ms() -> int:
+    """Milliseconds since the epoch, the unit of every oplog timestamp."""
+    return time.time_ns() // 1_000_000
+
+
+def _check(value: str, allowed: frozenset[str], what: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(sorted(allowed))}")
+
+
+FUNCTION_TYPE_KINDS = frozenset(
+    {"read-local", "write-local", "read-remote", "write-remote", "write-remote-batched"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DurableFunctionType:
+    """How a host call touches the world (§1.3); ``begin_index`` only for follow-ups in a remote batch."""
+
+    kind: str
+    begin_index: int | None = None
+
+    def __post_init__(self) -> None:
+        _check(self.kind, FUNCTION_TYPE_KINDS, "durable function type")
+        if self.begin_index is not None and self.kind != "write-remote-batched":
+            raise ValueError(f"begin_index is only meaningful for write-remote-batched, not {self.kind}")
+
+
+READ_LOCAL = DurableFunctionType("read-local")
+WRITE_LOCAL = DurableFunctionType("write-local")
+READ_REMOTE = DurableFunctionType("read-remote")
+WRITE_REMOTE = DurableFunctionType("write-remote")
+WRITE_REMOTE_BATCHED = DurableFunctionType("write-remote-batched")
+
+
+@dataclass(frozen=True, slots=True)
+class OplogRegion:
+    """An inclusive range of oplog indices, as Golem's ``OplogRegion``."""
+
+    start: int
+    end: int
+
+    def contains(self, index: int) -> bool:
+        """Whether ``index`` lies in the region (both ends included)."""
+        return self.start <= index <= self.end
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Entry:
+    kind: ClassVar[str]
+    timestamp: int = field(default_factory=now_ms)
+
+
+SEMANTICS = frozenset({"golem-1.1", "golem-1.2"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Create(_Entry):
+    """Index 1 of every worker: what it runs and with which arguments and environment."""
+
+    kind: ClassVar[str] = "create"
+    worker_name: str
+    component: str  # the path as the user gave it, for display; the hash is what identifies the code
+    component_hash: str  # sha256 hex of the wasm bytes
+    component_version: int = 0
+    args: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    semantics: str = "golem-1.1"
+    parent: str | None = None
+
+    def __post_init__(self) -> None:
+        _check(self.semantics, SEMANTICS, "semantics")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportedFunctionInvoked(_Entry):
+    """A persisted host call; ``response`` is ``{"ok": value}`` or ``{"err": value}`` by convention."""
+
+    kind: ClassVar[str] = "imported-function-invoked"
+    function_name: str
+    request: Json
+    response: Json
+    function_type: DurableFunctionType
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExportedFunctionInvoked(_Entry):
+    """Start of an exported call; ``request`` holds each argument as WAVE text."""
+
+    kind: ClassVar[str] = "exported-function-invoked"
+    function_name: str
+    request: tuple[str, ...]
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExportedFunctionCompleted(_Entry):
+    """End of an exported call; ``response`` is the result as WAVE text, None when there is no result."""
+
+    kind: ClassVar[str] = "exported-function-completed"
+    response: str | None
+    consumed_fuel: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Suspend(_Entry):
+    """The worker suspended (awaiting a promise or a long sleep)."""
+
+    kind: ClassVar[str] = "suspend"
+
+
+ERROR_KINDS = frozenset({"unknown", "stack-overflow", "out-of-memory"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Error(_Entry):
+    """An invocation failed; ``error_kind`` mirrors Golem's WorkerError (InvalidRequest gets no entry)."""
+
+    kind: ClassVar[str] = "error"
+    error: str
+    retriable: bool = True
+    error_kind: str = "unknown"
+
+    def __post_init__(self) -> None:
+        _check(self.error_kind, ERROR_KINDS, "error kind")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoOp(_Entry):
+    """Written by a live ``get-oplog-index``; its index is the returned value."""
+
+    kind: ClassVar[str] = "no-op"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Jump(_Entry):
+    """Replay skips ``start..=end`` (set-oplog-index, abandoned regions)."""
+
+    kind: ClassVar[str] = "jump"
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Interrupted(_Entry):
+    """The worker was interrupted through the API."""
+
+    kind: ClassVar[str] = "interrupted"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exited(_Entry):
+    """The guest called WASI ``exit``."""
+
+    kind: ClassVar[str] = "exited"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangeRetryPolicy(_Entry):
+    """A live ``set-retry-policy``."""
+
+    kind: ClassVar[str] = "change-retry-policy"
+    max_attempts: int
+    min_delay_ns: int
+    max_delay_ns: int
+    multiplier: float
+    max_jitter_factor: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BeginAtomicRegion(_Entry):
+    """A live ``mark-begin-operation``."""
+
+    kind: ClassVar[str] = "begin-atomic-region"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndAtomicRegion(_Entry):
+    """A live ``mark-end-operation`` closing the region opened at ``begin_index``."""
+
+    kind: ClassVar[str] = "end-atomic-region"
+    begin_index: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BeginRemoteWrite(_Entry):
+    """Opens a non-idempotent remote write (or batch)."""
+
+    kind: ClassVar[str] = "begin-remote-write"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndRemoteWrite(_Entry):
+    """Closes the remote write opened at ``begin_index``."""
+
+    kind: ClassVar[str] = "end-remote-write"
+    begin_index: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingWorkerInvocation(_Entry):
+    """An invocation queued while the worker was busy; ``request`` as WAVE text per argument."""
+
+    kind: ClassVar[str] = "pending-worker-invocation"
+    function_name: str
+    request: tuple[str, ...]
+    idempotency_key: str
+
+
+UPDATE_MODES = frozenset({"automatic", "snapshot"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingUpdate(_Entry):
+    """An update was requested; ``payload_b64`` holds the snapshot (base64) for snapshot updates."""
+
+    kind: ClassVar[str] = "pending-update"
+    target_component: str
+    target_hash: str
+    mode: str = "automatic"
+    payload_b64: str | None = None
+
+    def __post_init__(self) -> None:
+        _check(self.mode, UPDATE_MODES, "update mode")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SuccessfulUpdate(_Entry):
+    """The worker now runs the target component."""
+
+    kind: ClassVar[str] = "successful-update"
+    target_component: str
+    target_hash: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailedUpdate(_Entry):
+    """An update failed; the worker stays on its previous component."""
+
+    kind: ClassVar[str] = "failed-update"
+    target_hash: str
+    details: str | None = None
+
+
+LOG_LEVELS = frozenset({"stdout", "stderr", "trace", "debug", "info", "warn", "error", "critical"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Log(_Entry):
+    """A live write to stdout/stderr or wasi:logging."""
+
+    kind: ClassVar[str] = "log"
+    level: str
+    context: str
+    message: str
+
+    def __post_init__(self) -> None:
+        _check(self.level, LOG_LEVELS, "log level")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Restart(_Entry):
+    """An ephemeral worker (re)started."""
+
+    kind: ClassVar[str] = "restart"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Revert(_Entry):
+    """Everything in ``start..=end`` is dropped (skipped and deleted)."""
+
+    kind: ClassVar[str] = "revert"
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelInvocation(_Entry):
+    """A queued invocation was cancelled."""
+
+    kind: ClassVar[str] = "cancel-invocation"
+    idempotency_key: str
+
+
+PERSISTENCE_LEVELS = frozenset({"persist-nothing", "persist-remote-side-effects", "smart"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangePersistenceLevel(_Entry):
+    """A live ``set-oplog-persistence-level`` (golem-1.2 semantics only)."""
+
+    kind: ClassVar[str] = "change-persistence-level"
+    level: str
+
+    def __post_init__(self) -> None:
+        _check(self.level, PERSISTENCE_LEVELS, "persistence level")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GrowMemory(_Entry):
+    """Linear memory grew by ``delta`` bytes."""
+
+    kind: ClassVar[str] = "grow-memory"
+    delta: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateResource(_Entry):
+    """An exported resource was created."""
+
+    kind: ClassVar[str] = "create-resource"
+    id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropResource(_Entry):
+    """An exported resource was dropped."""
+
+    kind: ClassVar[str] = "drop-resource"
+    id: int
+
+
+OplogEntry: TypeAlias = (
+    Create
+    | ImportedFunctionInvoked
+    | ExportedFunctionInvoked
+    | ExportedFunctionCompleted
+    | Suspend
+    | Error
+    | NoOp
+    | Jump
+    | Interrupted
+    | Exited
+    | ChangeRetryPolicy
+    | BeginAtomicRegion
+    | EndAtomicRegion
+    | BeginRemoteWrite
+    | EndRemoteWrite
+    | PendingWorkerInvocation
+    | PendingUpdate
+    | SuccessfulUpdate
+    | FailedUpdate
+    | Log
+    | Restart
+    | Revert
+    | CancelInvocation
+    | ChangePersistenceLevel
+    | GrowMemory
+    | CreateResource
+    | DropResource
+)
+
+ENTRY_TYPES: dict[str, type[OplogEntry]] = {
+    cls.kind: cls
+    for cls in (
+        Create, ImportedFunctionInvoked, ExportedFunctionInvoked, ExportedFunctionCompleted, Suspend, Error,
+        NoOp, Jump, Interrupted, Exited, ChangeRetryPolicy, BeginAtomicRegion, EndAtomicRegion,
+        BeginRemoteWrite, EndRemoteWrite, PendingWorkerInvocation, PendingUpdate, SuccessfulUpdate,
+        FailedUpdate, Log, Restart, Revert, CancelInvocation, ChangePersistenceLevel, GrowMemory,
+        CreateResource, DropResource,
+    )
+}
+"""Every entry class by its kind."""
+
+# Golem's OplogEntry::is_hint (§1.2): replay skips these without the guest consuming them. Jump, NoOp and
+# ChangePersistenceLevel are deliberately absent: replay must see them to rebuild skipped regions and indices.
+HINT_KINDS = frozenset({
+    "suspend", "error", "interrupted", "exited", "pending-worker-invocation", "pending-update",
+    "successful-update", "failed-update", "grow-memory", "create-resource", "drop-resource", "log", "restart",
+    "revert", "cancel-invocation",
+})
+
+
+def is_hint(entry: OplogEntry) -> bool:
+    """Whether replay skips ``entry`` automatically (Golem's ``OplogEntry::is_hint``)."""
+    return entry.kind in HINT_KINDS
