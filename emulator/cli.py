@@ -2,74 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import uuid
 from pathlib import Path
-from typing import Any, NoReturn
 
 import click
-from rich.console import Console
 
-from emulator import render
+from emulator import cli_inspect, render
+from emulator.cli_common import DEFAULT_DATA_DIR, Env, err_console, fail
 from emulator.errors import EmulatorError, UsageError
-from emulator.oplog import codec
-from emulator.oplog.store import SqliteStore
 from emulator.replay.durability import SEMANTICS
-from emulator.runtime.catalog import list_workers
-from emulator.runtime.engine import Runtime
 from emulator.runtime.worker import InvocationResult, Worker, prepare_call
-
-DEFAULT_DATA_DIR = ".golem-emu"
-
-
-def cache_dir() -> Path:
-    """Compiled artifacts are shared by every data dir: compiling a component costs seconds."""
-    explicit = os.environ.get("GOLEM_EMU_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "golem-emu"
-
-
-class Env:
-    """What every command needs: the data directory, its store and the runtime."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self._store: SqliteStore | None = None
-        self._runtime: Runtime | None = None
-
-    @property
-    def store(self) -> SqliteStore:
-        """The oplog database of this data directory."""
-        if self._store is None:
-            self._store = SqliteStore(self.data_dir / "oplog.db")
-        return self._store
-
-    def readonly_store(self) -> SqliteStore:
-        """The oplog database, opened read-only; a clear error if there is none yet."""
-        path = self.data_dir / "oplog.db"
-        if not path.exists():
-            raise UsageError(f"no workers yet in {self.data_dir} (invoke a component first, or pass --data-dir)")
-        return SqliteStore(path, readonly=True)
-
-    @property
-    def runtime(self) -> Runtime:
-        """The wasmtime runtime with its artifact cache."""
-        if self._runtime is None:
-            self._runtime = Runtime(cache_dir())
-        return self._runtime
-
-
-err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False)
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
-    sys.exit(code)
 
 
 def _parse_env(pairs: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -167,39 +110,8 @@ def exports(env: Env, component: Path) -> None:
         click.echo(f"{name}({params}){result}")
 
 
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="One JSON document per worker.")
-@click.pass_obj
-def workers(env: Env, as_json: bool) -> None:
-    """List workers with their status, derived from their oplogs."""
-    if not (env.data_dir / "oplog.db").exists():
-        err_console.print(f"no workers yet in {env.data_dir}")
-        return
-    rows = list_workers(env.readonly_store())
-    if as_json:
-        for r in rows:
-            click.echo(json.dumps({**r, "component_uuid": str(r["component_uuid"])}))
-        return
-    out_console.print(render.workers_table(rows))
-
-
-@cli.command()
-@click.argument("worker_name", metavar="WORKER")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document per entry (the oplog codec's form).")
-@click.pass_obj
-def oplog(env: Env, worker_name: str, as_json: bool) -> None:
-    """Show a worker's oplog."""
-    store = env.readonly_store()
-    if not store.has_worker(worker_name):
-        names = ", ".join(store.worker_names()) or "(none)"
-        raise UsageError(f"no worker named {worker_name!r} in {env.data_dir}; workers: {names}")
-    entries = store.read(worker_name)
-    if as_json:
-        for idx, entry in entries:
-            doc: dict[str, Any] = {"index": idx, **json.loads(codec.encode(entry))}
-            click.echo(json.dumps(doc))
-        return
-    out_console.print(render.oplog_table(entries, title=f"oplog of {worker_name}"))
+for _command in cli_inspect.COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:
@@ -207,17 +119,13 @@ def main() -> None:
     try:
         cli(standalone_mode=False)
     except click.exceptions.Abort:
-        _fail("aborted", 130)
+        fail("aborted", 130)
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
     except UsageError as e:
-        _fail(str(e), 2)
+        fail(str(e), 2)
     except EmulatorError as e:
-        _fail(str(e), 1)
+        fail(str(e), 1)
     except KeyboardInterrupt:
-        _fail("interrupted", 130)
-
-
-if __name__ == "__main__":
-    main()
+        fail("interrupted", 130)

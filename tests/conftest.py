@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.cli import cache_dir
+from emulator.cli_common import cache_dir
 from emulator.oplog.store import SqliteStore
 from emulator.runtime.engine import Runtime
 
@@ -54,6 +54,6 @@ def golem_emu(data_dir: Path, *args: str, check: bool = False) -> subprocess.Com
     """Run the real CLI in its own process."""
     env = {**os.environ, "GOLEM_EMU_CACHE": str(cache_dir())}
     return subprocess.run(
-        [sys.executable, "-m", "emulator.cli", "--data-dir", str(data_dir), *args],
+        [sys.executable, "-m", "emulator", "--data-dir", str(data_dir), *args],
         capture_output=True, text=True, env=env, check=check, timeout=120,
     )
