@@ -9,10 +9,9 @@ from typing import Any
 from wasmtime.component import ResourceHost
 
 from emulator.host import _convert as cv
+from emulator.host import _resources as res
 from emulator.host.context import HostContext
 from emulator.host.golem_host import _metadata
-
-GET_WORKERS_TYPE = 0x60_1D  # our host resource-type id for get-workers
 
 _STATUS_ORDER = ["running", "idle", "suspended", "interrupted", "retrying", "failed", "exited"]
 
@@ -65,20 +64,19 @@ def matches(w: dict[str, Any], any_filter: Any) -> bool:
     )
 
 
-def constructor(ctx: HostContext, store: Any, cid: Any, flt: Any, precise: bool) -> ResourceHost:
+def constructor(ctx: HostContext, cid: Any, flt: Any, precise: bool) -> ResourceHost:
     component = cv.uuid_from_record(cv.field(cid, "uuid"))
     found = [w for w in ctx.list_workers() if w["component_uuid"] == component and matches(w, flt)]
-    return ResourceHost.own(ctx.new_resource({"pending": found}), GET_WORKERS_TYPE)
+    return res.own(ctx, "get-workers", {"pending": found})
 
 
-def get_next(ctx: HostContext, store: Any, this: Any) -> list[Any] | None:
-    state = ctx.resources[this.to_host(store).rep]
+def get_next(ctx: HostContext, this: Any) -> list[Any] | None:
+    state = res.get(ctx, this)
     page, state["pending"] = state["pending"], None
     return None if page is None else [_metadata(ctx, w) for w in page]
 
 
-RESOURCES = {"get-workers": GET_WORKERS_TYPE}
-METHODS: dict[str, Callable[..., Any]] = {
+FUNCTIONS: dict[str, Callable[..., Any]] = {
     "[constructor]get-workers": constructor,
     "[method]get-workers.get-next": get_next,
 }

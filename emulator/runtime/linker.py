@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -11,38 +10,17 @@ import wasmtime
 from wasmtime import component as wc
 
 from emulator.errors import ComponentError, Unsupported
-from emulator.host import golem_host, golem_workers, wasi_clocks, wasi_random
+from emulator.host import _resources as res
+from emulator.host import _shapes
 from emulator.host.context import HostContext
+from emulator.host.registry import HOST_INTERFACES, WASI_SHADOWS, HostInterface
 from emulator.runtime.engine import LoadedComponent
 
+GOLEM_WASI = "golem"  # our own durable WASI (the default)
+WASMTIME_WASI = "wasmtime"  # wasmtime's built-in WASI with journaled clocks and random: a baseline for benches
 
-@dataclass(frozen=True)
-class HostInterface:
-    """What we serve for one WIT interface: plain functions, resource methods and resource types."""
-
-    functions: dict[str, Callable[..., Any]]
-    methods: dict[str, Callable[..., Any]] = field(default_factory=dict)  # take (ctx, store, *args)
-    resources: dict[str, int] = field(default_factory=dict)
-    later: str | None = None  # functions we know of but do not serve yet trap with this feature name
-
-
-# Interfaces we implement ourselves, keyed by name without version: bound under whatever version is imported.
-HOST_INTERFACES: dict[str, HostInterface] = {
-    "golem:api/host": HostInterface(golem_host.FUNCTIONS, golem_workers.METHODS, golem_workers.RESOURCES),
-    "golem:rpc/types": HostInterface({}, later="golem:rpc worker-to-worker calls"),
-    "golem:api/oplog": HostInterface({}, later="golem:api/oplog (reading the oplog from a guest)"),
-    "golem:api/context": HostInterface({}, later="golem:api/context (invocation context spans)"),
-    "golem:durability/durability": HostInterface({}, later="golem:durability (guest-defined durable functions)"),
-}
-
-# WASI functions shadowed on top of wasmtime's WASI so that they are journaled.
-WASI_SHADOWS: dict[str, dict[str, Callable[..., Any]]] = {
-    "wasi:clocks/wall-clock": wasi_clocks.WALL_CLOCK,
-    "wasi:clocks/monotonic-clock": wasi_clocks.MONOTONIC_CLOCK,
-    "wasi:random/random": wasi_random.RANDOM,
-    "wasi:random/insecure": wasi_random.INSECURE,
-    "wasi:random/insecure-seed": wasi_random.INSECURE_SEED,
-}
+# WASI packages wasmtime's add_wasip2 serves, for the baseline mode.
+_WASMTIME_WASI_PACKAGES = ("wasi:cli/", "wasi:clocks/", "wasi:filesystem/", "wasi:io/", "wasi:random/", "wasi:sockets/")
 
 
 @cache
@@ -63,18 +41,54 @@ def registered_wasi_version(engine: wasmtime.Engine) -> str:
     raise ComponentError("could not find the wasi 0.2.x version wasmtime registers; is wasmtime 50 installed?")
 
 
-def _guard(ctx: HostContext, fn: Callable[..., Any], with_store: bool) -> Callable[..., Any]:
-    """Wrap a host callable: remember the first exception so the worker can classify the trap."""
+def _served(iface_name: str, wasi: str) -> bool:
+    if wasi == WASMTIME_WASI and iface_name.startswith(_WASMTIME_WASI_PACKAGES):
+        return True
+    return iface_name in HOST_INTERFACES
 
-    def call(store: Any, *args: Any) -> Any:
+
+def check_imports(loaded: LoadedComponent, wasi: str = GOLEM_WASI) -> None:
+    """ComponentError naming the first import golem-emu cannot serve, before anything is written."""
+    for import_name, item in loaded.imports.items():
+        iface_name = import_name.partition("@")[0]
+        if not _served(iface_name, wasi):
+            raise ComponentError(
+                f"{loaded.path.name} imports {import_name}, which golem-emu cannot serve; "
+                "remove that import from the component's world"
+            )
+        if iface_name in HOST_INTERFACES and not isinstance(item, wc.ComponentInstanceType):
+            raise ComponentError(f"import {import_name} of {loaded.path.name} is not an interface instance")
+
+
+def _guard(ctx: HostContext, fn: Callable[..., Any], ty: wc.FuncType | None) -> Callable[..., Any]:
+    """Wrap a host function: shape adapters, the call's store for resource handles, and the trap cause."""
+    raisers = [_shapes.raiser(t) for _, t in ty.params] if ty is not None else []
+    result = ty.result if ty is not None else None
+    lower = _shapes.lowerer(result) if result is not None else None
+    if not any(raisers) and lower is None:
+
+        def plain(store: Any, *args: Any) -> Any:
+            ctx.call_store = store
+            try:
+                return fn(ctx, *args)
+            except Exception as e:
+                if ctx.trap_cause is None:
+                    ctx.trap_cause = e
+                raise
+
+        return plain
+
+    def adapted(store: Any, *args: Any) -> Any:
+        ctx.call_store = store
         try:
-            return fn(ctx, store, *args) if with_store else fn(ctx, *args)
+            value = fn(ctx, *[a if r is None else r(a) for a, r in zip(args, raisers, strict=True)])
+            return value if lower is None else lower(value)
         except Exception as e:
             if ctx.trap_cause is None:
                 ctx.trap_cause = e
             raise
 
-    return call
+    return adapted
 
 
 def _unsupported(feature: str) -> Callable[..., Any]:
@@ -86,7 +100,10 @@ def _unsupported(feature: str) -> Callable[..., Any]:
 
 def _drop_resource(ctx: HostContext) -> Callable[[Any, int], None]:
     def drop(store: Any, rep: int) -> None:
-        ctx.resources.pop(rep, None)
+        obj = ctx.resources.pop(rep, None)
+        close = getattr(obj, "drop", None)
+        if close is not None:
+            close()
 
     return drop
 
@@ -99,50 +116,32 @@ def _bind_interface(
         for name, ext in item.exports(engine).items():
             ty = ext.ty
             if isinstance(ty, wc.ResourceType):
-                type_id = iface.resources.get(name, hash((import_name, name)) & 0x7FFF_FFFF)
-                inst.add_resource(name, wc.ResourceType.host(type_id), _drop_resource(ctx))
+                inst.add_resource(name, wc.ResourceType.host(res.type_id(name)), _drop_resource(ctx))
             elif isinstance(ty, wc.FuncType):
-                if name in iface.functions:
-                    inst.add_func(name, _guard(ctx, iface.functions[name], with_store=False))
-                elif name in iface.methods:
-                    inst.add_func(name, _guard(ctx, iface.methods[name], with_store=True))
-                else:
-                    feature = iface.later or f"{import_name}.{{{name}}}"
-                    inst.add_func(name, _guard(ctx, _unsupported(feature), with_store=False))
+                fn = iface.functions.get(name)
+                if fn is None:
+                    fn = _unsupported(iface.later or f"{import_name}.{{{name}}}")
+                inst.add_func(name, _guard(ctx, fn, ty))
 
 
-# WASI packages wasmtime's add_wasip2 serves; any other wasi import is refused at load time.
-_WASMTIME_WASI = ("wasi:cli/", "wasi:clocks/", "wasi:filesystem/", "wasi:io/", "wasi:random/", "wasi:sockets/")
-
-
-def check_imports(loaded: LoadedComponent) -> None:
-    """ComponentError naming the first import golem-emu cannot serve, before anything is written."""
-    for import_name, item in loaded.imports.items():
-        iface_name = import_name.partition("@")[0]
-        if iface_name in HOST_INTERFACES:
-            if not isinstance(item, wc.ComponentInstanceType):
-                raise ComponentError(f"import {import_name} of {loaded.path.name} is not an interface instance")
-        elif not iface_name.startswith(_WASMTIME_WASI):
-            raise ComponentError(
-                f"{loaded.path.name} imports {import_name}, which golem-emu cannot serve; "
-                "remove that import from the component's world"
-            )
-
-
-def build_linker(engine: wasmtime.Engine, loaded: LoadedComponent, ctx: HostContext) -> wc.Linker:
+def build_linker(
+    engine: wasmtime.Engine, loaded: LoadedComponent, ctx: HostContext, wasi: str = GOLEM_WASI,
+) -> wc.Linker:
     """A Linker serving every import of `loaded`; ComponentError naming an import we cannot serve."""
+    check_imports(loaded, wasi)
     linker = wc.Linker(engine)
-    linker.add_wasip2()
-    linker.allow_shadowing = True
-    version = registered_wasi_version(engine)
-    check_imports(loaded)
+    if wasi == WASMTIME_WASI:
+        linker.add_wasip2()
+        linker.allow_shadowing = True
     with linker.root() as root:
         for import_name, item in loaded.imports.items():
             iface_name = import_name.partition("@")[0]
-            if iface_name in HOST_INTERFACES:
+            if iface_name in HOST_INTERFACES and (wasi == GOLEM_WASI or not iface_name.startswith("wasi:")):
                 _bind_interface(root, import_name, item, HOST_INTERFACES[iface_name], ctx, engine)
-        for iface_name, table in WASI_SHADOWS.items():
-            with root.add_instance(f"{iface_name}@{version}") as inst:
-                for name, fn in table.items():
-                    inst.add_func(name, _guard(ctx, fn, with_store=False))
+        if wasi == WASMTIME_WASI:
+            version = registered_wasi_version(engine)
+            for iface_name, table in WASI_SHADOWS.items():
+                with root.add_instance(f"{iface_name}@{version}") as inst:
+                    for name, fn in table.items():
+                        inst.add_func(name, _guard(ctx, fn, None))  # no variant-like types here
     return linker

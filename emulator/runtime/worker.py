@@ -88,7 +88,7 @@ class Instance:
         wasi.stdout_file = self._out_path
         wasi.stderr_file = self._out_path
         self.store.set_wasi(wasi)
-        linker = build_linker(runtime.engine, loaded, ctx)
+        linker = build_linker(runtime.engine, loaded, ctx, runtime.wasi)
         try:
             self.instance = linker.instantiate(self.store, loaded.component)
         except wasmtime.WasmtimeError as e:
@@ -155,7 +155,7 @@ class Worker:
     ) -> Worker:
         """Recover worker `name`, creating it (Create entry, index 1) on first use."""
         loaded = runtime.load(component)
-        check_imports(loaded)
+        check_imports(loaded, runtime.wasi)
         if not store.has_worker(name):
             Oplog.create(store, Create(
                 worker_name=name, component=loaded.path.stem, component_hash=loaded.sha256,
