@@ -36,8 +36,8 @@ class HostContext:
     idempotency_key: str | None = None  # key of the invocation being run
     list_workers: Callable[[], list[dict[str, Any]]] = field(default=lambda: [])
     resources: dict[int, Any] = field(default_factory=dict)
-    trap_cause: Exception | None = None
-    call_store: Any = None  # StoreContext of the host call in progress, to resolve resource handles  # the first exception a host function raised in this call
+    trap_cause: Exception | None = None  # the first exception a host function raised in this call
+    call_store: Any = None  # StoreContext of the host call in progress, to resolve resource handles
     _next_resource: int = 1
 
     @property
