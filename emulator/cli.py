@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from emulator import cli_inspect, render
+from emulator.chaos import points as chaos
 from emulator.cli_common import DEFAULT_DATA_DIR, Env, err_console, fail
 from emulator.errors import EmulatorError, UsageError
 from emulator.replay.durability import SEMANTICS
@@ -66,7 +67,7 @@ def invoke(env: Env, component: Path, worker_name: str, env_pairs: tuple[str, ..
     worker_env = _parse_env(env_pairs)
     call = prepare_call(env.runtime.load(component), function, args)  # reject bad input before any write
     worker = Worker.open(env.runtime, env.store, worker_name, component, env=worker_env,
-                         args=worker_args, semantics=semantics)
+                         args=worker_args, semantics=semantics, chaos=chaos.from_environment())
     try:
         result = worker.invoke_prepared(call, idempotency_key)
     finally:

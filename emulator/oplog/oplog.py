@@ -6,6 +6,8 @@ transaction. Reads see buffered entries too, exactly as Golem's ``PrimaryOplog``
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from emulator.errors import WorkerNotFound
 from emulator.oplog.entries import Create, OplogEntry
 from emulator.oplog.store import OplogStore
@@ -30,6 +32,7 @@ class Oplog:
         self.max_buffered = max_buffered
         self._committed = last
         self._buffer: list[OplogEntry] = []
+        self.on_commit: Callable[[int, OplogEntry], None] | None = None  # crash-injection hook
 
     @classmethod
     def create(
@@ -54,7 +57,10 @@ class Oplog:
         # On failure the buffer is kept: the indices handed out stay valid and nothing is silently lost.
         self.store.append(self.worker, self._committed + 1, self._buffer)
         self._committed += len(self._buffer)
+        last = self._buffer[-1]
         self._buffer = []
+        if self.on_commit is not None:
+            self.on_commit(self._committed, last)
 
     def add_and_commit(self, entry: OplogEntry) -> int:
         """``add`` then ``commit``; returns the entry's index."""

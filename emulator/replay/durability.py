@@ -37,6 +37,7 @@ class Durability:
         self.semantics = semantics
         self.persistence_level = "smart"
         self.assume_idempotence = True
+        self.before_persist: Callable[[int, str], None] | None = None  # crash-injection hook
 
     @property
     def persist_nothing(self) -> bool:
@@ -69,6 +70,8 @@ class Durability:
         """Append an ImportedFunctionInvoked (nothing in a golem-1.1 persist-nothing section)."""
         if self.semantics == GOLEM_1_1 and self.persist_nothing:
             return
+        if self.before_persist is not None:
+            self.before_persist(self.oplog.current_index() + 1, name)
         self.oplog.add(ImportedFunctionInvoked(
             function_name=name, request=request, response={"ok": response}, function_type=function_type,
         ))

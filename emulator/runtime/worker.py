@@ -14,6 +14,7 @@ import wasmtime
 from wasmtime import component as wc
 
 from emulator import values
+from emulator.chaos.points import COMMIT, PERSIST, Chaos
 from emulator.errors import (
     ComponentError,
     EmulatorError,
@@ -132,8 +133,11 @@ def _first_line(e: BaseException) -> str:
 class Worker:
     """A named durable worker running one component, backed by an oplog in an OplogStore."""
 
-    def __init__(self, runtime: Runtime, store: OplogStore, name: str, loaded: LoadedComponent) -> None:
+    def __init__(
+        self, runtime: Runtime, store: OplogStore, name: str, loaded: LoadedComponent, chaos: Chaos | None = None,
+    ) -> None:
         self.runtime = runtime
+        self.chaos = chaos
         self.store = store
         self.name = name
         self.loaded = loaded
@@ -152,6 +156,7 @@ class Worker:
     def open(
         cls, runtime: Runtime, store: OplogStore, name: str, component: str | os.PathLike[str], *,
         env: Sequence[tuple[str, str]] = (), args: Sequence[str] = (), semantics: str | None = None,
+        chaos: Chaos | None = None,
     ) -> Worker:
         """Recover worker `name`, creating it (Create entry, index 1) on first use."""
         loaded = runtime.load(component)
@@ -161,7 +166,7 @@ class Worker:
                 worker_name=name, component=loaded.path.stem, component_hash=loaded.sha256,
                 args=tuple(args), env=tuple(env), semantics=semantics or GOLEM_1_1,
             ))
-        worker = cls(runtime, store, name, loaded)
+        worker = cls(runtime, store, name, loaded, chaos)
         if semantics is not None and semantics != worker.create.semantics:
             raise WorkerFailed(
                 f"worker {name} was created with --semantics {worker.create.semantics}; "
@@ -261,8 +266,13 @@ class Worker:
         entries = [e for _, e in self.oplog.read()]
         semantics = self.create.semantics
         replay = ReplayState(entries, skip_persist_nothing_zones=semantics != GOLEM_1_1)
+        durability = Durability(self.oplog, replay, semantics)
+        if self.chaos is not None:
+            chaos = self.chaos
+            self.oplog.on_commit = lambda idx, entry: chaos.reached(COMMIT, idx, entry.kind)
+            durability.before_persist = lambda idx, name: chaos.reached(PERSIST, idx, name)
         ctx = HostContext(
-            worker=self.info, durability=Durability(self.oplog, replay, semantics), store=self.store,
+            worker=self.info, durability=durability, store=self.store,
             list_workers=lambda: list_workers(self.store),
         )
         inst = Instance(self.runtime, self.loaded, ctx, self.info)

@@ -1,0 +1,1 @@
+"""Crash injection: numbered crash points, scenarios and exhaustive exploration."""
