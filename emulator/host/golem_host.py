@@ -144,17 +144,8 @@ def mark_begin_operation(ctx: HostContext) -> int:
     begin, _ = ctx.replay.expect(BeginAtomicRegion, "begin-atomic-region (mark-begin-operation)")
     end = ctx.replay.lookup(lambda e: isinstance(e, EndAtomicRegion) and e.begin_index == begin)
     if end is None:
-        abandon_to_live(ctx, begin)
+        ctx.durability.abandon(begin)
     return begin
-
-
-def abandon_to_live(ctx: HostContext, begin: int) -> None:
-    """An unfinished region or write: go live at `begin` and skip the abandoned attempt with a Jump."""
-    target = ctx.replay.replay_target
-    ctx.replay.switch_to_live()
-    region = OplogRegion(begin + 1, target + 1)
-    ctx.replay.add_skipped_region(region)
-    ctx.oplog.add_and_commit(Jump(start=region.start, end=region.end))
 
 
 def mark_end_operation(ctx: HostContext, begin: int) -> None:

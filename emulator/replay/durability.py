@@ -7,9 +7,15 @@ from typing import Any, TypeVar
 
 from emulator.errors import GuestTrap, NondeterminismError
 from emulator.oplog.entries import (
+    BeginRemoteWrite,
     DurableFunctionType,
+    EndRemoteWrite,
+    ExportedFunctionCompleted,
     ImportedFunctionInvoked,
     Json,
+    Jump,
+    OplogEntry,
+    OplogRegion,
 )
 from emulator.oplog.oplog import Oplog
 from emulator.replay.state import ReplayState, describe
@@ -26,6 +32,25 @@ _COMMITTING_KINDS = frozenset({"write-remote", "write-remote-batched"})
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _ends(begin: int) -> Callable[[OplogEntry], bool]:
+    return lambda e: isinstance(e, EndRemoteWrite) and e.begin_index == begin
+
+
+_HARMLESS_KINDS = frozenset({"read-local", "write-local", "read-remote"})
+
+
+def no_concurrent_side_effect(begin: int) -> Callable[[OplogEntry], bool]:
+    """Golem's check that nothing between a batch's begin and end is another remote write or a completion."""
+
+    def harmless(e: OplogEntry) -> bool:
+        if isinstance(e, ImportedFunctionInvoked):
+            t = e.function_type
+            return t.kind in _HARMLESS_KINDS or (t.kind == "write-remote-batched" and t.begin_index == begin)
+        return not isinstance(e, ExportedFunctionCompleted)
+
+    return harmless
 
 
 class Durability:
@@ -60,11 +85,61 @@ class Durability:
         decode: Callable[[Json], T] = _same,
     ) -> T:
         """Run `live` and journal its result, or, while replaying, return the journaled result."""
+        begin = self.begin_function(function_type)
         if self.is_live():
             result = live()
             self.persist(name, function_type, request, encode(result))
-            return result
-        return decode(self.read_recorded(name))
+        else:
+            result = decode(self.read_recorded(name))
+        self.end_function(function_type, begin)
+        return result
+
+    # -- remote-write brackets (semantics §6) -----------------------------------------------------------
+
+    def _brackets(self, function_type: DurableFunctionType) -> bool:
+        if self.semantics == GOLEM_1_1 and self.persist_nothing:
+            return False  # Golem 1.1 writes no markers inside a persist-nothing section
+        if function_type.kind == "write-remote":
+            return not self.assume_idempotence
+        return function_type.kind == "write-remote-batched" and function_type.begin_index is None
+
+    def begin_function(self, function_type: DurableFunctionType) -> int:
+        """Open a remote-write bracket when Golem would; returns its BeginRemoteWrite index (or the current one).
+
+        On replay an unfinished bracket means the write may or may not have happened: with idempotence on
+        the attempt is abandoned (Jump) and the write re-executed live; with it off the worker fails.
+        """
+        if not self._brackets(function_type):
+            return self.oplog.current_index()
+        if self.replay.is_live():
+            return self.oplog.add_and_commit(BeginRemoteWrite())
+        begin, _ = self.replay.expect(BeginRemoteWrite, f"begin-remote-write ({function_type.kind})")
+        is_end = _ends(begin)
+        if not self.assume_idempotence:
+            if self.replay.lookup(is_end) is None:
+                self.replay.switch_to_live()  # so that the Error entry can be committed after the trap
+                raise GuestTrap("Non-idempotent remote write operation was not completed, cannot retry")
+        elif self.replay.lookup(is_end, no_concurrent_side_effect(begin)) is None:
+            self.abandon(begin)
+        return begin
+
+    def end_function(self, function_type: DurableFunctionType, begin: int) -> None:
+        """Close the bracket opened by begin_function (EndRemoteWrite, then commit)."""
+        if not self._brackets(function_type):
+            return
+        if self.replay.is_live():
+            self.oplog.add(EndRemoteWrite(begin_index=begin))
+            self.oplog.commit()
+        else:
+            self.replay.expect(EndRemoteWrite, "end-remote-write")
+
+    def abandon(self, begin: int) -> None:
+        """Go live at `begin` and skip the abandoned attempt (and the Jump itself) from now on."""
+        target = self.replay.replay_target
+        self.replay.switch_to_live()
+        region = OplogRegion(begin + 1, target + 1)
+        self.replay.add_skipped_region(region)
+        self.oplog.add_and_commit(Jump(start=region.start, end=region.end))
 
     def persist(self, name: str, function_type: DurableFunctionType, request: Json, response: Json) -> None:
         """Append an ImportedFunctionInvoked (nothing in a golem-1.1 persist-nothing section)."""
