@@ -108,14 +108,20 @@ def _drop_resource(ctx: HostContext) -> Callable[[Any, int], None]:
     return drop
 
 
+# Resources that wasi:io owns; with wasmtime's WASI they are wasmtime's types, which Python cannot name.
+_WASI_RESOURCES = frozenset({"pollable", "input-stream", "output-stream", "error"})
+
+
 def _bind_interface(
     root: wc.LinkerInstance, import_name: str, item: Any, iface: HostInterface, ctx: HostContext,
-    engine: wasmtime.Engine,
+    engine: wasmtime.Engine, wasi: str,
 ) -> None:
     with root.add_instance(import_name) as inst:
         for name, ext in item.exports(engine).items():
             ty = ext.ty
             if isinstance(ty, wc.ResourceType):
+                if wasi == WASMTIME_WASI and name in _WASI_RESOURCES:
+                    continue
                 inst.add_resource(name, wc.ResourceType.host(res.type_id(name)), _drop_resource(ctx))
             elif isinstance(ty, wc.FuncType):
                 fn = iface.functions.get(name)
@@ -137,7 +143,7 @@ def build_linker(
         for import_name, item in loaded.imports.items():
             iface_name = import_name.partition("@")[0]
             if iface_name in HOST_INTERFACES and (wasi == GOLEM_WASI or not iface_name.startswith("wasi:")):
-                _bind_interface(root, import_name, item, HOST_INTERFACES[iface_name], ctx, engine)
+                _bind_interface(root, import_name, item, HOST_INTERFACES[iface_name], ctx, engine, wasi)
         if wasi == WASMTIME_WASI:
             version = registered_wasi_version(engine)
             for iface_name, table in WASI_SHADOWS.items():

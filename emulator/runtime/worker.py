@@ -93,7 +93,7 @@ class Instance:
         try:
             self.instance = linker.instantiate(self.store, loaded.component)
         except wasmtime.WasmtimeError as e:
-            raise ComponentError(f"cannot instantiate {loaded.path.name}: {_first_line(e)}") from None
+            raise ComponentError(f"cannot instantiate {loaded.path.name}: {_one_line(e)}") from None
         self._funcs: dict[str, wc.Func] = {}
 
     def func(self, export: ExportedFunction) -> wc.Func:
@@ -123,6 +123,12 @@ class Instance:
     def close(self) -> None:
         """Forget the captured output file."""
         Path(self._out_path).unlink(missing_ok=True)
+
+
+def _one_line(e: BaseException) -> str:
+    """wasmtime's multi-line error (with its 'Caused by' chain) folded into one line."""
+    parts = [line.strip() for line in str(e).splitlines() if line.strip() and line.strip() != "Caused by:"]
+    return ": ".join(parts) if parts else type(e).__name__
 
 
 def _first_line(e: BaseException) -> str:
@@ -194,6 +200,13 @@ class Worker:
             return InvocationResult(key, known.function_name, known.response, "completed", cached=True)
         self._check_accepts_invocations(summary)
         return self._run(export, request, key, started=known is not None)
+
+    def recover(self) -> dict[str, str | None]:
+        """Replay the oplog on a fresh instance now; returns each replayed invocation's result by key."""
+        self._drop_instance()
+        self._finished.clear()
+        self._ready_instance()
+        return dict(self._finished)
 
     def close(self) -> None:
         """Commit anything buffered and drop the live instance."""
