@@ -127,6 +127,7 @@ def main() -> None:
     except UsageError as e:
         fail(str(e), 2)
     except EmulatorError as e:
-        fail(str(e), 1)
+        notes = "; ".join(getattr(e, "__notes__", []))
+        fail(f"{e} ({notes})" if notes else str(e), 1)
     except KeyboardInterrupt:
         fail("interrupted", 130)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from emulator.oplog.oplog import Oplog
@@ -38,6 +39,9 @@ class HostContext:
     resources: dict[int, Any] = field(default_factory=dict)
     trap_cause: Exception | None = None  # the first exception a host function raised in this call
     call_store: Any = None  # StoreContext of the host call in progress, to resolve resource handles
+    # Shows guest output live: (stream or log level, text); called only for output that is journaled now.
+    on_output: Callable[[str, str], None] | None = None
+    sandbox: Path | None = None  # the worker's private directory, preopened as "/"; None: no filesystem
     _next_resource: int = 1
 
     @property

@@ -22,16 +22,8 @@ from emulator.oplog.entries import (
     OplogRegion,
 )
 from emulator.replay.durability import GOLEM_1_1
+from emulator.replay.retry import DEFAULT_POLICY
 from emulator.signals import JumpSignal, SuspendSignal
-
-# The executor's default retry policy (Golem's `RetryConfig::max_attempts_3`), durations in nanoseconds.
-DEFAULT_RETRY_POLICY: dict[str, Any] = {
-    "max_attempts": 3,
-    "min_delay_ns": 100_000_000,
-    "max_delay_ns": 1_000_000_000,
-    "multiplier": 3.0,
-    "max_jitter_factor": 0.15,
-}
 
 # Namespace Golem derives idempotency keys from when the current key is not itself a UUID.
 _ROOT_NAMESPACE = uuid.UUID("9C19B15A-C83D-46F7-9BC3-EAD7923733F4")
@@ -159,7 +151,7 @@ def mark_end_operation(ctx: HostContext, begin: int) -> None:
 
 
 def get_retry_policy(ctx: HostContext) -> Any:
-    return cv.retry_policy_record(ctx.retry_policy or DEFAULT_RETRY_POLICY)
+    return cv.retry_policy_record(ctx.retry_policy or DEFAULT_POLICY)
 
 
 def set_retry_policy(ctx: HostContext, policy: Any) -> None:

@@ -33,6 +33,8 @@ CREATE TABLE oplog(
 CREATE TABLE promises(
     worker TEXT NOT NULL, idx INTEGER NOT NULL, state TEXT NOT NULL, payload BLOB, PRIMARY KEY(worker, idx)
 ) WITHOUT ROWID;
+CREATE TABLE leases(worker TEXT PRIMARY KEY, pid INTEGER NOT NULL, since INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE requests(worker TEXT NOT NULL, kind TEXT NOT NULL, at INTEGER NOT NULL);
 """
 _READ = "SELECT idx, body FROM oplog WHERE worker = ? AND idx >= ? AND idx <= ? ORDER BY idx"
 _LAST = "SELECT MAX(idx) FROM oplog WHERE worker = ?"
@@ -338,6 +340,32 @@ class SqliteStore:
         """Forget the promise (no-op if absent)."""
         with self._write() as db:
             db.execute("DELETE FROM promises WHERE worker = ? AND idx = ?", (worker, idx))
+
+    def lease(self, worker: str) -> tuple[int, int] | None:
+        """(pid, since ms) of the process that declared it is running `worker`, if any."""
+        rows = self._query("SELECT pid, since FROM leases WHERE worker = ?", (worker,))
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def set_lease(self, worker: str, pid: int | None, since: int = 0) -> None:
+        """Declare (pid) or clear (None) which process runs `worker`."""
+        with self._write() as db:
+            if pid is None:
+                db.execute("DELETE FROM leases WHERE worker = ?", (worker,))
+            else:
+                db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (worker, pid, since))
+
+    def request(self, worker: str, kind: str, at: int) -> None:
+        """Leave a request (e.g. "interrupt") for the process running `worker`."""
+        with self._write() as db:
+            db.execute("INSERT INTO requests VALUES (?, ?, ?)", (worker, kind, at))
+
+    def take_requests(self, worker: str) -> list[str]:
+        """Remove and return the pending requests for `worker`, oldest first."""
+        with self._write() as db:
+            rows = db.execute("SELECT kind FROM requests WHERE worker = ? ORDER BY at", (worker,)).fetchall()
+            if rows:
+                db.execute("DELETE FROM requests WHERE worker = ?", (worker,))
+        return [str(r[0]) for r in rows]
 
     def close(self) -> None:
         """Close the database; the store is unusable afterwards."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import tempfile
 import uuid
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from emulator.errors import (
     EmulatorError,
     GuestTrap,
     NondeterminismError,
+    OplogError,
     Unsupported,
     WorkerFailed,
 )
@@ -27,6 +29,7 @@ from emulator.host.context import HostContext, WorkerInfo
 from emulator.oplog.entries import (
     Create,
     Error,
+    Exited,
     ExportedFunctionCompleted,
     ExportedFunctionInvoked,
     Suspend,
@@ -34,12 +37,13 @@ from emulator.oplog.entries import (
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import OplogStore
 from emulator.replay.durability import GOLEM_1_1, Durability
+from emulator.replay.retry import DEFAULT_POLICY, Clock, RealClock, get_delay
 from emulator.replay.state import ReplayState, describe
 from emulator.replay.status import WorkerSummary, summarize
 from emulator.runtime.catalog import component_uuid, list_workers
 from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
 from emulator.runtime.linker import build_linker, check_imports
-from emulator.signals import JumpSignal, SuspendSignal
+from emulator.signals import ExitSignal, JumpSignal, SuspendSignal
 
 # With epoch interruption on, a store needs a deadline; this one never fires unless someone interrupts.
 _NO_DEADLINE = 1 << 62
@@ -81,14 +85,26 @@ class Instance:
         self.ctx = ctx
         self.store = wasmtime.Store(runtime.engine)
         self.store.set_epoch_deadline(_NO_DEADLINE)
-        fd, self._out_path = tempfile.mkstemp(prefix="golem-emu-out-")
-        os.close(fd)
-        wasi = wasmtime.WasiConfig()
-        wasi.argv = [info.name, *info.args]
-        wasi.env = [list(kv) for kv in info.env]
-        wasi.stdout_file = self._out_path
-        wasi.stderr_file = self._out_path
-        self.store.set_wasi(wasi)
+        self._output: list[str] = []  # guest output journaled by our WASI, in order
+        self._out_path: str | None = None
+        if runtime.wasi == "golem":
+            forward = ctx.on_output
+
+            def collect(stream: str, text: str) -> None:
+                self._output.append(text)
+                if forward is not None:
+                    forward(stream, text)
+
+            ctx.on_output = collect
+        else:  # wasmtime's built-in WASI writes stdout/stderr to a file we read back
+            fd, self._out_path = tempfile.mkstemp(prefix="golem-emu-out-")
+            os.close(fd)
+            wasi = wasmtime.WasiConfig()
+            wasi.argv = [info.name, *info.args]
+            wasi.env = [list(kv) for kv in info.env]
+            wasi.stdout_file = self._out_path
+            wasi.stderr_file = self._out_path
+            self.store.set_wasi(wasi)
         linker = build_linker(runtime.engine, loaded, ctx, runtime.wasi)
         try:
             self.instance = linker.instantiate(self.store, loaded.component)
@@ -111,24 +127,44 @@ class Instance:
         return f
 
     def output_mark(self) -> int:
-        """Current length of the captured guest output."""
+        """A position in the captured guest output."""
+        if self._out_path is None:
+            return len(self._output)
         return os.path.getsize(self._out_path)
 
     def output_since(self, mark: int) -> str:
-        """Guest output written after `mark`."""
+        """Guest output captured after `mark`."""
+        if self._out_path is None:
+            return "".join(self._output[mark:])
         with open(self._out_path, "rb") as f:
             f.seek(mark)
             return f.read().decode("utf-8", errors="replace")
 
     def close(self) -> None:
-        """Forget the captured output file."""
-        Path(self._out_path).unlink(missing_ok=True)
+        """Forget the captured output."""
+        self._output.clear()
+        if self._out_path is not None:
+            Path(self._out_path).unlink(missing_ok=True)
 
 
 def _one_line(e: BaseException) -> str:
     """wasmtime's multi-line error (with its 'Caused by' chain) folded into one line."""
     parts = [line.strip() for line in str(e).splitlines() if line.strip() and line.strip() != "Caused by:"]
     return ": ".join(parts) if parts else type(e).__name__
+
+
+def _last_error_line(output: str) -> str | None:
+    """The last line of a Python traceback the guest printed (e.g. "RuntimeError: boom"), if any."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if not line.startswith(("File ", "Traceback", "^")) and ("Error" in line or "Exception" in line):
+            return line
+    return None
+
+
+def _is_stack_overflow(error: EmulatorError) -> bool:
+    # Golem never retries a stack overflow: it would overflow again.
+    return isinstance(error, GuestTrap) and "call stack exhausted" in str(error)
 
 
 def _first_line(e: BaseException) -> str:
@@ -141,9 +177,13 @@ class Worker:
 
     def __init__(
         self, runtime: Runtime, store: OplogStore, name: str, loaded: LoadedComponent, chaos: Chaos | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.runtime = runtime
         self.chaos = chaos
+        self.clock: Clock = clock or RealClock()
+        self.rng = random.Random()
+        self.attempts = 0  # executions of the last failed invocation, for reports
         self.store = store
         self.name = name
         self.loaded = loaded
@@ -162,7 +202,7 @@ class Worker:
     def open(
         cls, runtime: Runtime, store: OplogStore, name: str, component: str | os.PathLike[str], *,
         env: Sequence[tuple[str, str]] = (), args: Sequence[str] = (), semantics: str | None = None,
-        chaos: Chaos | None = None,
+        chaos: Chaos | None = None, clock: Clock | None = None,
     ) -> Worker:
         """Recover worker `name`, creating it (Create entry, index 1) on first use."""
         loaded = runtime.load(component)
@@ -172,7 +212,7 @@ class Worker:
                 worker_name=name, component=loaded.path.stem, component_hash=loaded.sha256,
                 args=tuple(args), env=tuple(env), semantics=semantics or GOLEM_1_1,
             ))
-        worker = cls(runtime, store, name, loaded, chaos)
+        worker = cls(runtime, store, name, loaded, chaos, clock)
         if semantics is not None and semantics != worker.create.semantics:
             raise WorkerFailed(
                 f"worker {name} was created with --semantics {worker.create.semantics}; "
@@ -225,13 +265,14 @@ class Worker:
             )
 
     def _run(self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool) -> InvocationResult:
+        """Golem's invocation loop for one call: replay, run live, and retry failures by the retry policy."""
         while True:
             inst: Instance | None = None
             try:
                 inst = self._ready_instance()
                 if key not in self._finished:
                     if started:
-                        raise WorkerFailed(f"invocation {key} started earlier and did not finish on recovery")
+                        raise OplogError(f"invocation {key} was recorded but replay never reached it")
                     mark = inst.output_mark()
                     self.oplog.add_and_commit(ExportedFunctionInvoked(
                         function_name=export.name, request=request, idempotency_key=key,
@@ -244,25 +285,52 @@ class Worker:
                 return InvocationResult(key, export.name, self._finished[key], "completed", output=output)
             except JumpSignal:
                 self._drop_instance()  # Golem restarts at once and replays up to the jump target
+                continue
             except SuspendSignal as s:
                 self.oplog.add_and_commit(Suspend())
                 self._drop_instance()
                 return InvocationResult(key, export.name, None, "suspended", detail=s.reason)
-            except (NondeterminismError, GuestTrap, Unsupported, WorkerFailed) as e:
-                self._fail(e)  # the guest ran and failed: Golem records an Error entry
-                raise
+            except ExitSignal as x:
+                self.oplog.add_and_commit(Exited())
+                self._drop_instance()
+                return InvocationResult(key, export.name, None, "exited", detail=str(x))
+            except (NondeterminismError, GuestTrap, Unsupported) as e:
+                error: EmulatorError = e
             except wasmtime.WasmtimeError as e:
-                holder = inst or self._instance
-                cause = holder.ctx.trap_cause if holder is not None else None
-                error = cause if isinstance(cause, EmulatorError) else None
-                message = str(error) if error else f"the guest trapped: {_first_line(e)}"
-                self._fail(error or WorkerFailed(message))
-                raise (error or WorkerFailed(message)) from None
+                error = self._classify_trap(e, inst)
+            delay = self._record_failure(error)
+            if delay is None:
+                raise error
+            self.clock.sleep(delay)
 
-    def _fail(self, error: BaseException) -> None:
-        """Record a failed invocation as Golem does: an Error entry, and a fresh instance next time."""
-        self.oplog.add_and_commit(Error(error=str(error)))
+    def _classify_trap(self, trap: wasmtime.WasmtimeError, inst: Instance | None) -> EmulatorError:
+        """The EmulatorError a host function raised, or a GuestTrap describing the wasm trap."""
+        holder = inst or self._instance
+        cause = holder.ctx.trap_cause if holder is not None else None
+        if isinstance(cause, EmulatorError):
+            return cause
+        lines = [line.strip() for line in str(trap).splitlines() if line.strip()]
+        reason = next((line for line in reversed(lines) if "wasm trap:" in line), lines[-1] if lines else "trap")
+        guest_said = _last_error_line(holder.output_since(0)) if holder is not None else None
+        return GuestTrap(f"the guest trapped: {guest_said} ({reason})" if guest_said else f"the guest trapped: {reason}")
+
+    def _record_failure(self, error: EmulatorError) -> float | None:
+        """Write Golem's Error entry and decide: seconds until the retry, or None when the worker is failed."""
+        summary = self.summary()
+        previous = summary.trailing_errors
+        policy = summary.retry_policy or DEFAULT_POLICY
+        retriable = not _is_stack_overflow(error)
+        delay = get_delay(policy, previous, self.rng) if retriable else None
+        self.oplog.add_and_commit(Error(
+            error=str(error), retriable=delay is not None,
+            error_kind="unknown" if retriable else "stack-overflow",
+        ))
         self._drop_instance()
+        self.attempts = previous + 1
+        if delay is None:
+            error.add_note(f"failed after {self.attempts} attempt{'s' if self.attempts > 1 else ''}; "
+                           f"worker {self.name} is now failed")
+        return delay
 
     def _drop_instance(self) -> None:
         if self._instance is not None:
