@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -12,7 +13,12 @@ from emulator import cli_inspect, render
 from emulator.chaos import points as chaos
 from emulator.cli_common import DEFAULT_DATA_DIR, Env, err_console, fail
 from emulator.errors import EmulatorError, UsageError
+from emulator.oplog.entries import Interrupted
+from emulator.oplog.oplog import Oplog
 from emulator.replay.durability import SEMANTICS
+from emulator.replay.retry import VirtualClock
+from emulator.replay.status import summarize
+from emulator.runtime.control import INTERRUPT, running_pid
 from emulator.runtime.worker import InvocationResult, Worker, prepare_call
 
 
@@ -29,8 +35,9 @@ def _parse_env(pairs: tuple[str, ...]) -> list[tuple[str, str]]:
 def _print_result(result: InvocationResult, *, quiet_output: bool = False) -> None:
     if result.output and not quiet_output:
         err_console.print(result.output.rstrip("\n"), style="dim", markup=False, highlight=False)
-    if result.status == "suspended":
-        err_console.print(f"[yellow]worker suspended:[/] {result.detail}")
+    if result.status in ("suspended", "interrupted", "exited"):
+        err_console.print(f"[yellow]worker {result.status}:[/] {result.detail}")
+        err_console.print(f"idempotency key: {result.idempotency_key} (see `golem-emu result WORKER KEY`)")
         return
     if result.response is not None:
         click.echo(result.response)
@@ -58,21 +65,139 @@ _CALL_SETTINGS = {"ignore_unknown_options": True}
 @click.option("--idempotency-key", "-k", help="Invocation key; a known key returns its recorded result.")
 @click.option("--semantics", type=click.Choice(SEMANTICS), default=None,
               help="Persistence-level semantics of a new worker (default golem-1.1).")
+@click.option("--no-wait", is_flag=True, help="Retry failures at once instead of sleeping the policy's delays.")
+@click.option("--wait", "wait_promise", is_flag=True,
+              help="If the worker suspends on a promise, wait for its completion and print the final result.")
 @click.argument("function")
 @click.argument("args", nargs=-1)
 @click.pass_obj
 def invoke(env: Env, component: Path, worker_name: str, env_pairs: tuple[str, ...], worker_args: tuple[str, ...],
-           idempotency_key: str | None, semantics: str | None, function: str, args: tuple[str, ...]) -> None:
+           idempotency_key: str | None, semantics: str | None, no_wait: bool, wait_promise: bool, function: str,
+           args: tuple[str, ...]) -> None:
     """Invoke FUNCTION of a worker with WAVE ARGS; print the result in WAVE."""
     worker_env = _parse_env(env_pairs)
     call = prepare_call(env.runtime.load(component), function, args)  # reject bad input before any write
     worker = Worker.open(env.runtime, env.store, worker_name, component, env=worker_env,
-                         args=worker_args, semantics=semantics, chaos=chaos.from_environment())
+                         args=worker_args, semantics=semantics, chaos=chaos.from_environment(),
+                         clock=VirtualClock() if no_wait else None, components_dir=env.components_dir)
     try:
         result = worker.invoke_prepared(call, idempotency_key)
+        while wait_promise and result.status == "suspended" and result.promise is not None:
+            _await_completion(env, *result.promise)
+            resumed = worker.resume()
+            if resumed is None:
+                break
+            result = resumed
     finally:
         worker.close()
     _print_result(result)
+
+
+def _await_completion(env: Env, worker: str, index: int) -> None:
+    err_console.print(f"[yellow]waiting[/] for promise {index} of worker {worker} "
+                      f"(complete it with `golem-emu promise complete {worker} {index} DATA`)")
+    while True:
+        state = env.store.promise_state(worker, index)
+        if state is None or state.state == "completed":
+            return
+        time.sleep(0.1)
+
+
+def _load(env: Env, name: str, no_wait: bool = False) -> Worker:
+    return Worker.load(env.runtime, env.store, name, env.components_dir,
+                       clock=VirtualClock() if no_wait else None, chaos=chaos.from_environment())
+
+
+@cli.command()
+@click.argument("worker_name", metavar="WORKER")
+@click.option("--no-wait", is_flag=True, help="Retry failures at once instead of sleeping the policy's delays.")
+@click.pass_obj
+def resume(env: Env, worker_name: str, no_wait: bool) -> None:
+    """Continue a worker's unfinished invocation (interrupted, suspended, crashed or retrying)."""
+    worker = _load(env, worker_name, no_wait)
+    try:
+        result = worker.resume()
+    finally:
+        worker.close()
+    if result is None:
+        err_console.print(f"worker {worker_name} has no unfinished invocation; it is {worker.summary().status}")
+        return
+    _print_result(result)
+
+
+@cli.command()
+@click.argument("worker_name", metavar="WORKER")
+@click.argument("key", metavar="IDEMPOTENCY_KEY")
+@click.pass_obj
+def result(env: Env, worker_name: str, key: str) -> None:
+    """Print the recorded result of an invocation by its idempotency key (exit 3 while it is unfinished)."""
+    summary = _load(env, worker_name).summary()
+    outcome = summary.invocations.get(key)
+    if outcome is None:
+        raise UsageError(f"worker {worker_name} has no invocation with idempotency key {key!r}")
+    if outcome.completed_at is None:
+        err_console.print(f"invocation {key} of {outcome.function_name} has not finished; the worker is "
+                          f"{summary.status}")
+        sys.exit(3)
+    if outcome.response is not None:
+        click.echo(outcome.response)
+
+
+@cli.command()
+@click.argument("worker_name", metavar="WORKER")
+@click.pass_obj
+def interrupt(env: Env, worker_name: str) -> None:
+    """Interrupt a worker: a running one stops at once, a suspended or retrying one is marked interrupted."""
+    store = env.store
+    if not store.has_worker(worker_name):
+        raise UsageError(f"no worker named {worker_name!r}")
+    pid = running_pid(store, worker_name)
+    if pid is not None:
+        store.request(worker_name, INTERRUPT, int(time.time() * 1000))
+        err_console.print(f"interrupt requested for worker {worker_name} (running in process {pid})")
+        return
+    oplog = Oplog(store, worker_name)
+    status = summarize([e for _, e in oplog.read()]).status
+    if status in ("idle", "failed", "exited", "interrupted"):
+        err_console.print(f"worker {worker_name} is {status}; nothing to interrupt")
+        return
+    oplog.add_and_commit(Interrupted())
+    err_console.print(f"worker {worker_name} ({status}) marked interrupted; continue it with `golem-emu resume`")
+
+
+@cli.group()
+def promise() -> None:
+    """Complete promises that workers await."""
+
+
+@promise.command("complete")
+@click.argument("worker_name", metavar="WORKER")
+@click.argument("index", type=int)
+@click.argument("data")
+@click.option("--resume/--no-resume", default=True, show_default=True,
+              help="Resume the worker if it is suspended on this promise.")
+@click.pass_obj
+def promise_complete(env: Env, worker_name: str, index: int, data: str, resume: bool) -> None:
+    """Complete promise INDEX of WORKER with DATA (text, sent as its UTF-8 bytes)."""
+    store = env.store
+    if not store.has_worker(worker_name):
+        raise UsageError(f"no worker named {worker_name!r}")
+    if store.promise_state(worker_name, index) is None:
+        raise UsageError(f"worker {worker_name} has no promise {index} (its oplog index, as shown when it suspended)")
+    if not store.complete_promise(worker_name, index, data.encode()):
+        raise UsageError(f"promise {index} of worker {worker_name} is already completed")
+    err_console.print(f"completed promise {index} of worker {worker_name}")
+    if not resume or running_pid(store, worker_name) is not None:
+        return
+    worker = _load(env, worker_name)
+    if worker.summary().status not in ("suspended", "interrupted", "retrying"):
+        return
+    try:
+        resumed = worker.resume()
+    finally:
+        worker.close()
+    if resumed is not None:
+        _print_result(resumed)
 
 
 @cli.command(context_settings=_CALL_SETTINGS)
@@ -85,7 +210,8 @@ def run(env: Env, component: Path, function: str | None, args: tuple[str, ...], 
     """The quick path: a fresh worker, one call, its result and its oplog."""
     name = f"{component.stem}-{uuid.uuid4().hex[:8]}"
     call = prepare_call(env.runtime.load(component), function, args) if function is not None else None
-    worker = Worker.open(env.runtime, env.store, name, component, env=_parse_env(env_pairs))
+    worker = Worker.open(env.runtime, env.store, name, component, env=_parse_env(env_pairs),
+                         components_dir=env.components_dir)
     try:
         if call is None:
             exports = ", ".join(sorted(worker.loaded.exports)) or "(none)"

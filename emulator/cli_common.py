@@ -48,6 +48,11 @@ class Env:
         return SqliteStore(path, readonly=True)
 
     @property
+    def components_dir(self) -> Path:
+        """Where the exact wasm of every worker is kept, by hash."""
+        return self.data_dir / "components"
+
+    @property
     def runtime(self) -> Runtime:
         """The wasmtime runtime with its artifact cache."""
         if self._runtime is None:

@@ -18,9 +18,10 @@ class JumpSignal(Signal):
 class SuspendSignal(Signal):
     """The worker waits for something (a promise): stop the instance, the invocation is unfinished."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, promise: tuple[str, int] | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.promise = promise  # (worker, oplog index) of the awaited promise, if that is the reason
 
 
 class ExitSignal(Signal):

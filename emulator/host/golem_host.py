@@ -63,7 +63,7 @@ def await_promise(ctx: HostContext, pid: Any) -> bytes:
         raise GuestTrap(f"promise {worker}/{index} does not exist")
     if state.state == "completed":
         return state.payload or b""
-    raise SuspendSignal(f"waiting for promise {worker}/{index}")
+    raise SuspendSignal(f"waiting for promise {index} of worker {worker}", promise=(worker, index))
 
 
 def poll_promise(ctx: HostContext, pid: Any) -> bytes | None:

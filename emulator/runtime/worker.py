@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import tempfile
 import uuid
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from emulator.errors import (
     NondeterminismError,
     OplogError,
     Unsupported,
+    UsageError,
     WorkerFailed,
 )
 from emulator.host.context import HostContext, WorkerInfo
@@ -32,21 +34,24 @@ from emulator.oplog.entries import (
     Exited,
     ExportedFunctionCompleted,
     ExportedFunctionInvoked,
+    Interrupted,
+    Log,
     Suspend,
 )
 from emulator.oplog.oplog import Oplog
-from emulator.oplog.store import OplogStore
+from emulator.oplog.store import OplogStore, SqliteStore
 from emulator.replay.durability import GOLEM_1_1, Durability
 from emulator.replay.retry import DEFAULT_POLICY, Clock, RealClock, get_delay
 from emulator.replay.state import ReplayState, describe
 from emulator.replay.status import WorkerSummary, summarize
 from emulator.runtime.catalog import component_uuid, list_workers
+from emulator.runtime.control import InterruptWatcher, Lease
 from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
 from emulator.runtime.linker import build_linker, check_imports
 from emulator.signals import ExitSignal, JumpSignal, SuspendSignal
 
-# With epoch interruption on, a store needs a deadline; this one never fires unless someone interrupts.
-_NO_DEADLINE = 1 << 62
+# One epoch tick: nothing bumps the engine's epoch except an interrupt request (see control.py).
+_INTERRUPT_DEADLINE = 1
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class InvocationResult:
     response: str | None  # WAVE text, None for a function without result
     status: str  # "completed" | "suspended"
     cached: bool = False  # answered from the oplog by idempotency key, nothing ran
+    promise: tuple[str, int] | None = None  # for "suspended": the awaited promise (worker, oplog index)
     output: str = ""  # what the guest wrote to stdout/stderr while live
     detail: str | None = None
 
@@ -84,7 +90,7 @@ class Instance:
         self.loaded = loaded
         self.ctx = ctx
         self.store = wasmtime.Store(runtime.engine)
-        self.store.set_epoch_deadline(_NO_DEADLINE)
+        self.store.set_epoch_deadline(_INTERRUPT_DEADLINE)
         self._output: list[str] = []  # guest output journaled by our WASI, in order
         self._out_path: str | None = None
         if runtime.wasi == "golem":
@@ -147,6 +153,20 @@ class Instance:
             Path(self._out_path).unlink(missing_ok=True)
 
 
+INTERRUPTED = "Interrupted via the Golem API"  # Golem's text for an interrupted invocation
+
+
+def keep_component(loaded: LoadedComponent, components_dir: Path) -> Path:
+    """Keep the exact wasm a worker runs under its hash, so later commands can load it without a path."""
+    target = components_dir / f"{loaded.sha256}.wasm"
+    if not target.exists():
+        components_dir.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        shutil.copyfile(loaded.path, tmp)
+        os.replace(tmp, target)
+    return target
+
+
 def _one_line(e: BaseException) -> str:
     """wasmtime's multi-line error (with its 'Caused by' chain) folded into one line."""
     parts = [line.strip() for line in str(e).splitlines() if line.strip() and line.strip() != "Caused by:"]
@@ -202,11 +222,13 @@ class Worker:
     def open(
         cls, runtime: Runtime, store: OplogStore, name: str, component: str | os.PathLike[str], *,
         env: Sequence[tuple[str, str]] = (), args: Sequence[str] = (), semantics: str | None = None,
-        chaos: Chaos | None = None, clock: Clock | None = None,
+        chaos: Chaos | None = None, clock: Clock | None = None, components_dir: Path | None = None,
     ) -> Worker:
         """Recover worker `name`, creating it (Create entry, index 1) on first use."""
         loaded = runtime.load(component)
         check_imports(loaded, runtime.wasi)
+        if components_dir is not None:
+            keep_component(loaded, components_dir)
         if not store.has_worker(name):
             Oplog.create(store, Create(
                 worker_name=name, component=loaded.path.stem, component_hash=loaded.sha256,
@@ -219,6 +241,25 @@ class Worker:
                 f"it cannot switch to {semantics} (use a new worker name)"
             )
         return worker
+
+    @classmethod
+    def load(
+        cls, runtime: Runtime, store: OplogStore, name: str, components_dir: Path, *,
+        chaos: Chaos | None = None, clock: Clock | None = None,
+    ) -> Worker:
+        """An existing worker, running the exact component it was created with (kept by its hash)."""
+        if not store.has_worker(name):
+            names = ", ".join(store.worker_names()) or "none"
+            raise UsageError(f"no worker named {name!r} (workers: {names})")
+        create = store.entry(name, 1)
+        assert isinstance(create, Create)
+        path = components_dir / f"{create.component_hash}.wasm"
+        if not path.exists():
+            raise UsageError(
+                f"the component of worker {name} ({create.component}) is not kept in {components_dir}; "
+                "pass it explicitly with `golem-emu invoke COMPONENT --worker NAME`"
+            )
+        return cls(runtime, store, name, runtime.load(path), chaos, clock)
 
     # -- public API ---------------------------------------------------------------------------------------
 
@@ -241,6 +282,19 @@ class Worker:
         self._check_accepts_invocations(summary)
         return self._run(export, request, key, started=known is not None)
 
+    def resume(self) -> InvocationResult | None:
+        """Continue the worker's unfinished invocation (after a crash, an interrupt, a suspension or while
+        retrying); None if there is nothing to continue."""
+        summary = self.summary()
+        if summary.status in ("failed", "exited"):
+            raise WorkerFailed(f"worker {self.name} is {summary.status} and cannot be resumed")
+        key = summary.open_key
+        if key is None:
+            return None
+        outcome = summary.invocations[key]
+        export = self.loaded.find_export(outcome.function_name)
+        return self._run(export, outcome.request, key, started=True)
+
     def recover(self) -> dict[str, str | None]:
         """Replay the oplog on a fresh instance now; returns each replayed invocation's result by key."""
         self._drop_instance()
@@ -258,6 +312,11 @@ class Worker:
     def _check_accepts_invocations(self, summary: WorkerSummary) -> None:
         if summary.status == "exited":
             raise WorkerFailed(f"worker {self.name} has exited and accepts no more invocations")
+        if summary.status in ("suspended", "interrupted") and summary.open_key is not None:
+            raise WorkerFailed(
+                f"worker {self.name} is {summary.status} in invocation {summary.open_key}; continue it with "
+                "`golem-emu resume` (or complete the promise it awaits) before invoking again"
+            )
         if summary.trailing_errors or summary.status == "failed":
             raise WorkerFailed(
                 f"worker {self.name}: the previous invocation failed ({summary.last_error}); "
@@ -265,7 +324,18 @@ class Worker:
             )
 
     def _run(self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool) -> InvocationResult:
-        """Golem's invocation loop for one call: replay, run live, and retry failures by the retry policy."""
+        """Golem's invocation loop for one call, holding the worker's lease and watching for interrupts."""
+        path = getattr(self.store, "path", None)
+        if not isinstance(self.store, SqliteStore) or path is None:
+            return self._loop(export, request, key, started, None)
+        with Lease(self.store, self.name), InterruptWatcher(Path(path), self.name, self.runtime.engine) as watcher:
+            return self._loop(export, request, key, started, watcher)
+
+    def _loop(
+        self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool,
+        watcher: InterruptWatcher | None,
+    ) -> InvocationResult:
+        """Replay, run live, and retry failures by the retry policy."""
         while True:
             inst: Instance | None = None
             try:
@@ -289,7 +359,7 @@ class Worker:
             except SuspendSignal as s:
                 self.oplog.add_and_commit(Suspend())
                 self._drop_instance()
-                return InvocationResult(key, export.name, None, "suspended", detail=s.reason)
+                return InvocationResult(key, export.name, None, "suspended", detail=s.reason, promise=s.promise)
             except ExitSignal as x:
                 self.oplog.add_and_commit(Exited())
                 self._drop_instance()
@@ -297,6 +367,10 @@ class Worker:
             except (NondeterminismError, GuestTrap, Unsupported) as e:
                 error: EmulatorError = e
             except wasmtime.WasmtimeError as e:
+                if watcher is not None and watcher.requested.is_set():
+                    self.oplog.add_and_commit(Interrupted())
+                    self._drop_instance()
+                    return InvocationResult(key, export.name, None, "interrupted", detail=INTERRUPTED)
                 error = self._classify_trap(e, inst)
             delay = self._record_failure(error)
             if delay is None:
@@ -311,8 +385,16 @@ class Worker:
             return cause
         lines = [line.strip() for line in str(trap).splitlines() if line.strip()]
         reason = next((line for line in reversed(lines) if "wasm trap:" in line), lines[-1] if lines else "trap")
-        guest_said = _last_error_line(holder.output_since(0)) if holder is not None else None
-        return GuestTrap(f"the guest trapped: {guest_said} ({reason})" if guest_said else f"the guest trapped: {reason}")
+        guest_said = _last_error_line(self._recent_stderr())
+        return GuestTrap(f"the guest trapped: {guest_said} ({reason})" if guest_said else
+                         f"the guest trapped: {reason}")
+
+    def _recent_stderr(self, window: int = 200) -> str:
+        """What the guest wrote to stderr lately, from the oplog's Log entries (a retry that prints the same
+        traceback again is de-duplicated there, so the instance's own capture may be empty)."""
+        last = self.oplog.current_index()
+        entries = self.oplog.read(max(1, last - window), last)
+        return "".join(e.message for _, e in entries if isinstance(e, Log) and e.level == "stderr")
 
     def _record_failure(self, error: EmulatorError) -> float | None:
         """Write Golem's Error entry and decide: seconds until the retry, or None when the worker is failed."""
@@ -354,12 +436,21 @@ class Worker:
             durability.before_persist = lambda idx, name: chaos.reached(PERSIST, idx, name)
         ctx = HostContext(
             worker=self.info, durability=durability, store=self.store,
-            list_workers=lambda: list_workers(self.store),
+            list_workers=lambda: list_workers(self.store), sandbox=self._sandbox(),
         )
         inst = Instance(self.runtime, self.loaded, ctx, self.info)
         self._instance = inst
         self._replay(inst)
         return inst
+
+    def _sandbox(self) -> Path | None:
+        """The worker's private directory beside its oplog database: <data-dir>/sandbox/<worker>."""
+        path = getattr(self.store, "path", None)
+        if path is None:
+            return None
+        sandbox = Path(path).parent / "sandbox" / self.name
+        sandbox.mkdir(parents=True, exist_ok=True)
+        return sandbox
 
     def _replay(self, inst: Instance) -> None:
         replay = inst.ctx.replay
