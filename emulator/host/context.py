@@ -42,6 +42,8 @@ class HostContext:
     # Shows guest output live: (stream or log level, text); called only for output that is journaled now.
     on_output: Callable[[str, str], None] | None = None
     sandbox: Path | None = None  # the worker's private directory, preopened as "/"; None: no filesystem
+    # Workers forked by this invocation (fork, fork-worker): resumed once the invocation finishes.
+    forked: list[str] = field(default_factory=list)
     _next_resource: int = 1
 
     @property

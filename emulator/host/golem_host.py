@@ -17,12 +17,14 @@ from emulator.oplog.entries import (
     ChangePersistenceLevel,
     ChangeRetryPolicy,
     EndAtomicRegion,
+    ImportedFunctionInvoked,
     Jump,
     NoOp,
     OplogRegion,
 )
 from emulator.replay.durability import GOLEM_1_1
 from emulator.replay.retry import DEFAULT_POLICY
+from emulator.runtime import management
 from emulator.signals import JumpSignal, SuspendSignal
 
 # Namespace Golem derives idempotency keys from when the current key is not itself a UUID.
@@ -258,6 +260,51 @@ def get_self_uri(ctx: HostContext, function_name: str) -> Any:
     return cv.record(value=f"worker://{w.component_uuid}/{w.name}/{function_name}")
 
 
+def fork_worker(ctx: HostContext, source: Any, target: Any, cut_off: int) -> None:
+    _, src = cv.worker_id_parts(source)
+    _, tgt = cv.worker_id_parts(target)
+
+    def live() -> None:
+        ctx.oplog.commit()  # forking ourselves must see everything we did so far
+        management.fork(ctx.store, src, tgt, int(cut_off))
+        ctx.forked.append(tgt)
+
+    ctx.durability.call("golem::api::fork_worker", WRITE_REMOTE, [src, tgt, int(cut_off)], live,
+                        encode=lambda _: None, decode=lambda _: None)
+
+
+def fork(ctx: HostContext, new_name: str) -> str:
+    me = ctx.worker.name
+
+    def live() -> str:
+        ctx.oplog.commit()
+        # The child gets our history so far and, in place of this call, the answer "forked". (Golem copies up
+        # to the index before the current one; we copy everything, so the child never misses our last call.)
+        child_answer = ImportedFunctionInvoked(
+            function_name="golem::api::fork", request=new_name, response={"ok": "forked"},
+            function_type=WRITE_REMOTE,
+        )
+        management.fork(ctx.store, me, new_name, ctx.oplog.current_index(), extra=[child_answer])
+        ctx.forked.append(new_name)
+        return "original"
+
+    return ctx.durability.call("golem::api::fork", WRITE_REMOTE, new_name, live, decode=str)
+
+
+def revert_worker(ctx: HostContext, wid: Any, target: Any) -> None:
+    _, name = cv.worker_id_parts(wid)
+    how, amount = cv.tag(target), int(target.payload)
+
+    def live() -> None:
+        if how == "revert-to-oplog-index":
+            management.revert(ctx.store, name, to_index=amount)
+        else:
+            management.revert(ctx.store, name, last_invocations=amount)
+
+    ctx.durability.call("golem::api::revert_worker", WRITE_REMOTE, [name, how, amount], live,
+                        encode=lambda _: None, decode=lambda _: None)
+
+
 def _later(what: str) -> Callable[..., Any]:
     def trap(ctx: HostContext, *args: Any) -> Any:
         raise Unsupported(what)
@@ -289,9 +336,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "resolve-worker-id": resolve_worker_id,
     "resolve-worker-id-strict": resolve_worker_id_strict,
     "get-self-uri": get_self_uri,
-    "update-worker": _later("update-worker (worker updates)"),
-    "fork-worker": _later("fork-worker (worker forking)"),
-    "revert-worker": _later("revert-worker (worker reverts)"),
-    "fork": _later("fork (in-guest forking)"),
+    "update-worker": _later("update-worker from a guest (component versions are files here: use golem-emu update)"),
+    "fork-worker": fork_worker,
+    "revert-worker": revert_worker,
+    "fork": fork,
     "schedule-worker": _later("schedule-worker (scheduled invocations)"),
 }

@@ -63,6 +63,8 @@ class Durability:
         self.persistence_level = "smart"
         self.assume_idempotence = True
         self.before_persist: Callable[[int, str], None] | None = None  # crash-injection hook
+        # While save-snapshot/load-snapshot run, host calls execute live and nothing is journaled.
+        self.snapshotting = False
 
     @property
     def persist_nothing(self) -> bool:
@@ -85,6 +87,8 @@ class Durability:
         decode: Callable[[Json], T] = _same,
     ) -> T:
         """Run `live` and journal its result, or, while replaying, return the journaled result."""
+        if self.snapshotting:
+            return live()
         begin = self.begin_function(function_type)
         if self.is_live():
             result = live()

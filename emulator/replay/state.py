@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from emulator.errors import NondeterminismError
 from emulator.oplog.entries import (
     ChangePersistenceLevel,
     ExportedFunctionCompleted,
+    FailedUpdate,
     Jump,
     Log,
     OplogEntry,
     OplogRegion,
+    PendingUpdate,
     Revert,
+    SuccessfulUpdate,
     is_hint,
 )
 
@@ -54,11 +58,20 @@ class SkippedRegions:
 
     @classmethod
     def from_entries(cls, entries: Sequence[OplogEntry]) -> SkippedRegions:
-        """Fold the Jump and Revert entries of a whole oplog (entries[0] is index 1)."""
+        """Fold the Jump and Revert entries of a whole oplog (entries[0] is index 1), and the history
+        that a successful snapshot-based update replaced (2..=its PendingUpdate)."""
         regions = cls()
-        for entry in entries:
+        snapshot_pending: int | None = None
+        for idx, entry in enumerate(entries, start=1):
             if isinstance(entry, Jump | Revert):
                 regions.add(OplogRegion(entry.start, entry.end))
+            elif isinstance(entry, PendingUpdate) and entry.mode == "snapshot" and not regions.contains(idx):
+                snapshot_pending = idx
+            elif isinstance(entry, SuccessfulUpdate) and snapshot_pending is not None:
+                regions.add(OplogRegion(2, snapshot_pending))
+                snapshot_pending = None
+            elif isinstance(entry, FailedUpdate):
+                snapshot_pending = None
         return regions
 
 
@@ -79,7 +92,8 @@ class ReplayState:
         self.skipped = SkippedRegions.from_entries(entries)
         self._skip_pn_zones = skip_persist_nothing_zones
         self.last_replayed = 0
-        self.seen_logs: set[tuple[str, str, str]] = set()
+        # A multiset, as in later Golem versions: a guest that printed the same text twice re-prints it twice.
+        self.seen_logs: Counter[tuple[str, str, str]] = Counter()
         self._move_to(1)  # index 1 is the Create entry
         self.skip_forward()
 
@@ -123,7 +137,7 @@ class ReplayState:
             idx, entry = peeked
             if is_hint(entry):
                 if isinstance(entry, Log):
-                    self.seen_logs.add(_log_key(entry))
+                    self.seen_logs[_log_key(entry)] += 1
                 self._move_to(idx)
                 continue
             if (

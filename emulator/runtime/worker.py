@@ -7,6 +7,7 @@ import random
 import shutil
 import tempfile
 import uuid
+from base64 import b64decode, b64encode
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +35,11 @@ from emulator.oplog.entries import (
     Exited,
     ExportedFunctionCompleted,
     ExportedFunctionInvoked,
+    FailedUpdate,
     Interrupted,
     Log,
+    PendingUpdate,
+    SuccessfulUpdate,
     Suspend,
 )
 from emulator.oplog.oplog import Oplog
@@ -48,6 +52,7 @@ from emulator.runtime.catalog import component_uuid, list_workers
 from emulator.runtime.control import InterruptWatcher, Lease
 from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
 from emulator.runtime.linker import build_linker, check_imports
+from emulator.runtime.management import current_component_hash, snapshot_to_load
 from emulator.signals import ExitSignal, JumpSignal, SuspendSignal
 
 # One epoch tick: nothing bumps the engine's epoch except an interrupt request (see control.py).
@@ -253,7 +258,7 @@ class Worker:
             raise UsageError(f"no worker named {name!r} (workers: {names})")
         create = store.entry(name, 1)
         assert isinstance(create, Create)
-        path = components_dir / f"{create.component_hash}.wasm"
+        path = components_dir / f"{current_component_hash([e for _, e in store.read(name)])}.wasm"
         if not path.exists():
             raise UsageError(
                 f"the component of worker {name} ({create.component}) is not kept in {components_dir}; "
@@ -352,6 +357,7 @@ class Worker:
                     output = inst.output_since(mark)
                 else:
                     output = ""
+                self._resume_forked(inst)
                 return InvocationResult(key, export.name, self._finished[key], "completed", output=output)
             except JumpSignal:
                 self._drop_instance()  # Golem restarts at once and replays up to the jump target
@@ -388,6 +394,15 @@ class Worker:
         guest_said = _last_error_line(self._recent_stderr())
         return GuestTrap(f"the guest trapped: {guest_said} ({reason})" if guest_said else
                          f"the guest trapped: {reason}")
+
+    def _resume_forked(self, inst: Instance) -> None:
+        """Golem resumes a forked worker at once; here it runs once the forking invocation is finished."""
+        while inst.ctx.forked:
+            child = Worker(self.runtime, self.store, inst.ctx.forked.pop(0), self.loaded, clock=self.clock)
+            try:
+                child.resume()
+            finally:
+                child.close()
 
     def _recent_stderr(self, window: int = 200) -> str:
         """What the guest wrote to stderr lately, from the oplog's Log entries (a retry that prints the same
@@ -440,8 +455,87 @@ class Worker:
         )
         inst = Instance(self.runtime, self.loaded, ctx, self.info)
         self._instance = inst
+        snapshot = snapshot_to_load(entries)
+        if snapshot is not None:  # a snapshot-based update replaced the history before it
+            failure = self._call_snapshot(inst, "load-snapshot", "load", [b64decode(snapshot)])
+            if failure is not None:
+                raise GuestTrap(f"load-snapshot failed while recovering from the update snapshot: {failure}")
         self._replay(inst)
         return inst
+
+    def _snapshot_export(self, loaded: LoadedComponent, interface: str, func: str) -> ExportedFunction:
+        for export in loaded.exports.values():
+            if export.func == func and (export.interface or "").startswith(f"golem:api/{interface}"):
+                return export
+        raise UsageError(f"{loaded.path.name} does not export golem:api/{interface}; a snapshot update needs it")
+
+    def _call_snapshot(self, inst: Instance, interface: str, func: str, args: list[Any]) -> Any:
+        """Call save-snapshot/load-snapshot in Golem's snapshotting mode: live, nothing journaled."""
+        export = self._snapshot_export(inst.loaded, interface, func)
+        callable_ = inst.func(export)
+        inst.ctx.durability.snapshotting = True
+        try:
+            value = callable_(inst.store, *args)
+            callable_.post_return(inst.store)
+        finally:
+            inst.ctx.durability.snapshotting = False
+        if interface == "save-snapshot":
+            return bytes(value)
+        text = values.format(value, export.result) if export.result is not None else "ok"
+        return None if text.startswith("ok") else text
+
+    def update(self, target: LoadedComponent, mode: str = "automatic") -> tuple[bool, str | None]:
+        """Move the worker to another component; (succeeded, failure details). On failure it stays put."""
+        check_imports(target, self.runtime.wasi)
+        self._check_accepts_invocations(self.summary())
+        if mode == "snapshot":
+            payload = self._call_snapshot(self._ready_instance(), "save-snapshot", "save", [])
+            self._drop_instance()
+            self.oplog.add_and_commit(PendingUpdate(
+                target_component=target.path.stem, target_hash=target.sha256, mode="snapshot",
+                payload_b64=b64encode(payload).decode("ascii"),
+            ))
+            failure = self._try_load(target, payload)
+        else:
+            self.oplog.add_and_commit(PendingUpdate(
+                target_component=target.path.stem, target_hash=target.sha256, mode="automatic",
+            ))
+            failure = self._try_replay_on(target)
+        if failure is not None:
+            self.oplog.add_and_commit(FailedUpdate(target_hash=target.sha256, details=failure))
+            return False, failure
+        self.oplog.add_and_commit(SuccessfulUpdate(target_component=target.path.stem, target_hash=target.sha256))
+        self.loaded = target
+        self._drop_instance()
+        return True, None
+
+    def _try_replay_on(self, target: LoadedComponent) -> str | None:
+        """Replay the whole oplog on `target`; the divergence or trap text if it does not fit."""
+        old = self.loaded
+        self.loaded = target
+        try:
+            self.recover()
+        except (NondeterminismError, GuestTrap, Unsupported) as e:
+            return str(e)
+        except wasmtime.WasmtimeError as e:
+            return _one_line(e)
+        finally:
+            self.loaded = old
+            self._drop_instance()
+        return None
+
+    def _try_load(self, target: LoadedComponent, payload: bytes) -> str | None:
+        """Instantiate `target` and hand it the snapshot; the failure text if load-snapshot refuses."""
+        entries = [e for _, e in self.oplog.read()]
+        ctx = HostContext(worker=self.info, durability=Durability(self.oplog, ReplayState(entries)),
+                          store=self.store, sandbox=self._sandbox())
+        inst = Instance(self.runtime, target, ctx, self.info)
+        try:
+            return self._call_snapshot(inst, "load-snapshot", "load", [payload])  # type: ignore[no-any-return]
+        except (EmulatorError, wasmtime.WasmtimeError) as e:
+            return str(e)
+        finally:
+            inst.close()
 
     def _sandbox(self) -> Path | None:
         """The worker's private directory beside its oplog database: <data-dir>/sandbox/<worker>."""

@@ -71,6 +71,20 @@ class Api(exports.Api):
         """Exit the process through WASI."""
         os._exit(code)
 
+    def split(self, name: str) -> str:
+        """Fork mid-invocation: both sides continue from here with the same count."""
+        global _count
+        _count += 1
+        side = host.fork(name)
+        _count += 1
+        return f"{side.name.lower()} {_count}"
+
+    def revert_other(self, worker: str, count: int) -> None:
+        """Undo another worker's last invocations."""
+        me = host.get_self_metadata().worker_id
+        target = WorkerId(component_id=me.component_id, worker_name=worker)
+        host.revert_worker(target, host.RevertWorkerTarget_RevertLastInvocations(count))
+
     def bump(self) -> int:
         """Increment and return the module-level counter."""
         global _count

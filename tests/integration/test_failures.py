@@ -165,8 +165,8 @@ def test_interrupt_a_running_worker_and_resume(runtime: Runtime, tmp_path: Path)
         t.join(timeout=20)
         assert not t.is_alive()
         result = outcome[0]
-        assert getattr(result, "status") == "interrupted"
-        assert getattr(result, "detail") == "Interrupted via the Golem API"
+        assert result.status == "interrupted"
+        assert result.detail == "Interrupted via the Golem API"
         assert Worker.open(runtime, store, "busy", wasm).summary().status == "interrupted"
 
 
