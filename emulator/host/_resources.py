@@ -13,10 +13,14 @@ from wasmtime.component import ResourceAny, ResourceHost
 
 from emulator.host.context import HostContext
 
+# Names under which an interface re-exports another resource (`use wasi:io/error.{error as io-error}`,
+# `type headers = fields`): wasmtime requires them to be the very same type.
+_ALIASES = {"io-error": "error", "headers": "fields", "trailers": "fields"}
+
 
 def type_id(name: str) -> int:
     """The host resource-type id of the resource called `name` (stable across processes)."""
-    return zlib.crc32(name.encode()) & 0x7FFF_FFFF
+    return zlib.crc32(_ALIASES.get(name, name).encode()) & 0x7FFF_FFFF
 
 
 def own(ctx: HostContext, name: str, obj: Any) -> ResourceHost:
@@ -31,5 +35,6 @@ def get(ctx: HostContext, handle: Any) -> Any:
 
 
 def take(ctx: HostContext, handle: Any) -> Any:
-    """Like get, for an `own` handle whose object the host now consumes."""
-    return get(ctx, handle)
+    """Like get, for an `own` handle whose object the host now consumes (no drop will come for it)."""
+    rep = handle.to_host(ctx.call_store).rep if isinstance(handle, ResourceAny) else handle.rep
+    return ctx.resources.pop(rep)

@@ -6,7 +6,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.host import golem_host, golem_workers, wasi_clocks, wasi_random
+from emulator.host import (
+    golem_host,
+    golem_workers,
+    wasi_cli,
+    wasi_clocks,
+    wasi_filesystem,
+    wasi_http,
+    wasi_io,
+    wasi_logging,
+    wasi_random,
+    wasi_sockets,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +34,39 @@ HOST_INTERFACES: dict[str, HostInterface] = {
     "golem:api/oplog": HostInterface({}, later="golem:api/oplog (reading the oplog from a guest)"),
     "golem:api/context": HostInterface({}, later="golem:api/context (invocation context spans)"),
     "golem:durability/durability": HostInterface({}, later="golem:durability (guest-defined durable functions)"),
+    # Our own WASI (Runtime(wasi="golem")): wasi:io, clocks, random, cli and logging.
+    "wasi:io/poll": HostInterface(wasi_io.POLL_FUNCTIONS),
+    "wasi:io/error": HostInterface(wasi_io.ERROR_FUNCTIONS),
+    "wasi:io/streams": HostInterface(wasi_io.STREAMS_FUNCTIONS),
+    "wasi:clocks/wall-clock": HostInterface(wasi_clocks.WALL_CLOCK),
+    "wasi:clocks/monotonic-clock": HostInterface(wasi_clocks.MONOTONIC_CLOCK_FULL),
+    "wasi:random/random": HostInterface(wasi_random.RANDOM),
+    "wasi:random/insecure": HostInterface(wasi_random.INSECURE),
+    "wasi:random/insecure-seed": HostInterface(wasi_random.INSECURE_SEED),
+    "wasi:cli/environment": HostInterface(wasi_cli.ENVIRONMENT),
+    "wasi:cli/exit": HostInterface(wasi_cli.EXIT),
+    "wasi:cli/stdin": HostInterface(wasi_cli.STDIN),
+    "wasi:cli/stdout": HostInterface(wasi_cli.STDOUT),
+    "wasi:cli/stderr": HostInterface(wasi_cli.STDERR),
+    "wasi:cli/terminal-input": HostInterface({}),
+    "wasi:cli/terminal-output": HostInterface({}),
+    "wasi:cli/terminal-stdin": HostInterface(wasi_cli.TERMINAL_STDIN),
+    "wasi:cli/terminal-stdout": HostInterface(wasi_cli.TERMINAL_STDOUT),
+    "wasi:cli/terminal-stderr": HostInterface(wasi_cli.TERMINAL_STDERR),
+    "wasi:logging/logging": HostInterface(wasi_logging.LOGGING),
+    # wasi:filesystem over the worker's sandbox directory; wasi:sockets denied.
+    "wasi:filesystem/types": HostInterface(wasi_filesystem.TYPES),
+    "wasi:filesystem/preopens": HostInterface(wasi_filesystem.PREOPENS),
+    "wasi:sockets/network": HostInterface(wasi_sockets.NETWORK),
+    "wasi:sockets/instance-network": HostInterface(wasi_sockets.INSTANCE_NETWORK),
+    "wasi:sockets/tcp": HostInterface(wasi_sockets.TCP),
+    "wasi:sockets/tcp-create-socket": HostInterface(wasi_sockets.TCP_CREATE_SOCKET),
+    "wasi:sockets/udp": HostInterface(wasi_sockets.UDP),
+    "wasi:sockets/udp-create-socket": HostInterface(wasi_sockets.UDP_CREATE_SOCKET),
+    "wasi:sockets/ip-name-lookup": HostInterface(wasi_sockets.IP_NAME_LOOKUP),
+    # wasi:http client side, durable as Golem's (semantics §6.1); serving HTTP traps as not supported.
+    "wasi:http/types": HostInterface(wasi_http.TYPES, later=wasi_http.SERVER_SIDE),
+    "wasi:http/outgoing-handler": HostInterface(wasi_http.OUTGOING_HANDLER),
 }
 
 # With wasmtime's built-in WASI (the benchmark baseline) these functions are shadowed so they are journaled.

@@ -7,7 +7,26 @@ with StreamFailed, which wasi_io turns into the interface's `stream-error`.
 
 from __future__ import annotations
 
+import threading
 import time
+
+# Background producers (an HTTP response arriving, a socket becoming readable) call notify_ready() so that a
+# `poll` waiting on several pollables wakes at once instead of at its next re-check.
+_changed = threading.Condition()
+
+
+def notify_ready() -> None:
+    """Wake every poll in progress: some pollable may have become ready (safe from any thread)."""
+    with _changed:
+        _changed.notify_all()
+
+
+def wait_for_change(timeout: float) -> None:
+    """Sleep until notify_ready() is called or `timeout` seconds pass."""
+    if timeout <= 0:
+        return
+    with _changed:
+        _changed.wait(timeout)
 
 
 class StreamClosed(Exception):
@@ -105,6 +124,18 @@ class OutputStream:
     def blocking_flush(self) -> None:
         """Flush and wait until done."""
         self.flush()
+
+    def blocking_write_and_flush(self, data: bytes) -> None:
+        """Write all of `data` as check_write permits, then flush and wait (override to do it in one go)."""
+        view = memoryview(data)
+        while view:
+            permit = self.check_write()
+            if permit == 0:
+                self.subscribe().block()
+                continue
+            self.write(bytes(view[:permit]))
+            view = view[permit:]
+        self.blocking_flush()
 
     def subscribe(self) -> Pollable:
         """A pollable that is ready when writing is possible."""

@@ -73,7 +73,7 @@ def _strip_version(name: str) -> str:
 class Runtime:
     """Owns the wasmtime Engine and loads components through an on-disk artifact cache."""
 
-    def __init__(self, cache_dir: Path, *, wasi: str = "wasmtime") -> None:
+    def __init__(self, cache_dir: Path, *, wasi: str = "golem") -> None:
         self.wasi = wasi  # "golem" (our durable WASI) or "wasmtime" (built-in, with journaled clocks/random)
         config = wasmtime.Config()
         for flag, value in _ENGINE_FLAGS.items():
