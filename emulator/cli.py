@@ -33,7 +33,18 @@ def _parse_env(pairs: tuple[str, ...]) -> list[tuple[str, str]]:
     return out
 
 
-def _print_result(result: InvocationResult, *, quiet_output: bool = False) -> None:
+def _show_output(stream: str, text: str) -> None:
+    """Guest output as it happens, on stderr (stdout carries only the WAVE result)."""
+    err_console.file.write(text if stream in ("stdout", "stderr") else f"[{stream}] {text}\n")
+    err_console.file.flush()
+
+
+def _live(worker: Worker) -> Worker:
+    worker.on_output = _show_output
+    return worker
+
+
+def _print_result(result: InvocationResult, *, quiet_output: bool = True) -> None:
     if result.output and not quiet_output:
         err_console.print(result.output.rstrip("\n"), style="dim", markup=False, highlight=False)
     if result.status in ("suspended", "interrupted", "exited"):
@@ -78,9 +89,9 @@ def invoke(env: Env, component: Path, worker_name: str, env_pairs: tuple[str, ..
     """Invoke FUNCTION of a worker with WAVE ARGS; print the result in WAVE."""
     worker_env = _parse_env(env_pairs)
     call = prepare_call(env.runtime.load(component), function, args)  # reject bad input before any write
-    worker = Worker.open(env.runtime, env.store, worker_name, component, env=worker_env,
-                         args=worker_args, semantics=semantics, chaos=chaos.from_environment(),
-                         clock=VirtualClock() if no_wait else None, components_dir=env.components_dir)
+    worker = _live(Worker.open(env.runtime, env.store, worker_name, component, env=worker_env,
+                               args=worker_args, semantics=semantics, chaos=chaos.from_environment(),
+                               clock=VirtualClock() if no_wait else None, components_dir=env.components_dir))
     try:
         result = worker.invoke_prepared(call, idempotency_key)
         while wait_promise and result.status == "suspended" and result.promise is not None:
@@ -105,8 +116,8 @@ def _await_completion(env: Env, worker: str, index: int) -> None:
 
 
 def _load(env: Env, name: str, no_wait: bool = False) -> Worker:
-    return Worker.load(env.runtime, env.store, name, env.components_dir,
-                       clock=VirtualClock() if no_wait else None, chaos=chaos.from_environment())
+    return _live(Worker.load(env.runtime, env.store, name, env.components_dir,
+                             clock=VirtualClock() if no_wait else None, chaos=chaos.from_environment()))
 
 
 @cli.command()
@@ -263,8 +274,8 @@ def run(env: Env, component: Path, function: str | None, args: tuple[str, ...], 
     """The quick path: a fresh worker, one call, its result and its oplog."""
     name = f"{component.stem}-{uuid.uuid4().hex[:8]}"
     call = prepare_call(env.runtime.load(component), function, args) if function is not None else None
-    worker = Worker.open(env.runtime, env.store, name, component, env=_parse_env(env_pairs),
-                         components_dir=env.components_dir)
+    worker = _live(Worker.open(env.runtime, env.store, name, component, env=_parse_env(env_pairs),
+                               components_dir=env.components_dir))
     try:
         if call is None:
             exports = ", ".join(sorted(worker.loaded.exports)) or "(none)"

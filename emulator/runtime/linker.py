@@ -14,6 +14,7 @@ from emulator.host import _resources as res
 from emulator.host import _shapes
 from emulator.host.context import HostContext
 from emulator.host.registry import HOST_INTERFACES, WASI_SHADOWS, HostInterface
+from emulator.runtime import fastcall
 from emulator.runtime.engine import LoadedComponent
 
 GOLEM_WASI = "golem"  # our own durable WASI (the default)
@@ -127,7 +128,7 @@ def _bind_interface(
                 fn = iface.functions.get(name)
                 if fn is None:
                     fn = _unsupported(iface.later or f"{import_name}.{{{name}}}")
-                inst.add_func(name, _guard(ctx, fn, ty))
+                fastcall.add_func(inst, name, _guard(ctx, fn, ty), ty)
 
 
 def build_linker(
@@ -142,7 +143,8 @@ def build_linker(
     with linker.root() as root:
         for import_name, item in loaded.imports.items():
             iface_name = import_name.partition("@")[0]
-            if iface_name in HOST_INTERFACES and (wasi == GOLEM_WASI or not iface_name.startswith("wasi:")):
+            builtin = wasi == WASMTIME_WASI and iface_name.startswith(_WASMTIME_WASI_PACKAGES)
+            if iface_name in HOST_INTERFACES and not builtin:  # e.g. wasi:logging is ours in both modes
                 _bind_interface(root, import_name, item, HOST_INTERFACES[iface_name], ctx, engine, wasi)
         if wasi == WASMTIME_WASI:
             version = registered_wasi_version(engine)

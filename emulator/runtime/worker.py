@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import uuid
 from base64 import b64decode, b64encode
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,6 +209,7 @@ class Worker:
         self.clock: Clock = clock or RealClock()
         self.rng = random.Random()
         self.attempts = 0  # executions of the last failed invocation, for reports
+        self.on_output: Callable[[str, str], None] | None = None  # shows guest output as it is journaled
         self.store = store
         self.name = name
         self.loaded = loaded
@@ -356,7 +357,7 @@ class Worker:
                     self._call(inst, export, request, key)
                     output = inst.output_since(mark)
                 else:
-                    output = ""
+                    output = inst.output_since(0)  # it finished while being recovered: all is from this run
                 self._resume_forked(inst)
                 return InvocationResult(key, export.name, self._finished[key], "completed", output=output)
             except JumpSignal:
@@ -451,7 +452,7 @@ class Worker:
             durability.before_persist = lambda idx, name: chaos.reached(PERSIST, idx, name)
         ctx = HostContext(
             worker=self.info, durability=durability, store=self.store,
-            list_workers=lambda: list_workers(self.store), sandbox=self._sandbox(),
+            list_workers=lambda: list_workers(self.store), sandbox=self._sandbox(), on_output=self.on_output,
         )
         inst = Instance(self.runtime, self.loaded, ctx, self.info)
         self._instance = inst
