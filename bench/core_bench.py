@@ -88,5 +88,6 @@ def run(quick: bool = False) -> list[Row]:
         ("ratio: our live calls (Python guest) / DBOS steps", f"{py_live / dbos['steps_per_s']:.1f}x"),
     ]
     if dbos.get("replay_steps_per_s"):
-        rows.append(("ratio: our replay (Python guest) / DBOS recovery", f"{py_replay / dbos['replay_steps_per_s']:.1f}x"))
+        ratio = py_replay / dbos["replay_steps_per_s"]
+        rows.append(("ratio: our replay (Python guest) / DBOS recovery", f"{ratio:.1f}x"))
     return rows
