@@ -1,52 +1,162 @@
-"""Commands that inspect workers and oplogs without running anything: workers, oplog."""
+"""Commands that inspect workers and oplogs without running anything: workers, oplog, show, tui."""
 
 from __future__ import annotations
 
 import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from itertools import islice
+from pathlib import Path
 from typing import Any
 
 import click
 
-from emulator import render
+from emulator import export, render
 from emulator.cli_common import Env, err_console, out_console
 from emulator.errors import UsageError
-from emulator.oplog import codec
+from emulator.oplog.entries import OplogEntry
+from emulator.oplog.store import SqliteStore
+from emulator.oplog_index import OplogIndex
+from emulator.query import parse as parse_query
+from emulator.render_detail import facts_view
 from emulator.runtime.catalog import list_workers
+from emulator.worker_facts import worker_facts
+
+_TABLE_CHUNK = 1000  # a long oplog prints as consecutive tables, so rich never holds it all
+
+
+_Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _format_option(choices: tuple[str, ...] = export.FORMATS) -> _Decorator:
+    return click.option("--format", "fmt", type=click.Choice(choices), default="table", show_default=True,
+                        help="table for people; json (an array) or jsonl (a document per line) for programs.")
+
+
+def _json_alias() -> _Decorator:
+    return click.option("--json", "as_json", is_flag=True, hidden=True, help="Same as --format jsonl.")
+
+
+def _open_worker(env: Env, name: str) -> SqliteStore:
+    store = env.readonly_store()
+    if not store.has_worker(name):
+        names = ", ".join(store.worker_names()) or "(none)"
+        raise UsageError(f"no worker named {name!r} in {env.data_dir}; workers: {names}")
+    return store
+
+
+def _json_default(value: object) -> str:
+    return str(value)  # component ids are UUIDs
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="One JSON document per worker.")
+@_format_option()
+@_json_alias()
 @click.pass_obj
-def workers(env: Env, as_json: bool) -> None:
-    """List workers with their status, derived from their oplogs."""
+def workers(env: Env, fmt: str, as_json: bool) -> None:
+    """List workers with their status, oplog length and last activity, derived from their oplogs."""
+    fmt = "jsonl" if as_json else fmt
     if not (env.data_dir / "oplog.db").exists():
-        err_console.print(f"no workers yet in {env.data_dir}")
+        if fmt == "json":
+            click.echo("[]")
+        elif fmt == "table":
+            err_console.print(f"no workers yet in {env.data_dir}")
         return
-    rows = list_workers(env.readonly_store())
-    if as_json:
+    store = env.readonly_store()
+    rows = list_workers(store)
+    for r in rows:
+        r["last_activity"] = store.entry(r["name"], store.last_index(r["name"])).timestamp
+    if fmt == "table":
+        out_console.print(render.workers_table(rows))
+    elif fmt == "json":
+        click.echo(json.dumps(rows, default=_json_default, indent=2))
+    else:
         for r in rows:
-            click.echo(json.dumps({**r, "component_uuid": str(r["component_uuid"])}))
-        return
-    out_console.print(render.workers_table(rows))
+            click.echo(json.dumps(r, default=_json_default))
+
+
+def _selected(store: SqliteStore, name: str, start: int, end: int | None,
+              query: str | None) -> Iterator[tuple[int, OplogEntry]]:
+    entries = store.iter_entries(name, start, end)
+    if query is None:
+        return entries
+    compiled = parse_query(query)
+    return ((i, e) for i, e in entries if compiled.matches(i, e))
 
 
 @click.command()
 @click.argument("worker_name", metavar="WORKER")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document per entry (the oplog codec's form).")
+@click.option("--from", "start", type=click.IntRange(min=1), default=1, show_default=True,
+              help="First oplog index to show.")
+@click.option("--to", "end", type=click.IntRange(min=1), default=None, help="Last oplog index to show.")
+@click.option("--query", "-q", metavar="QUERY",
+              help="Keep matching entries: terms, \"phrases\", /regex/, field:value, kind:error, index:10..20, "
+                   "AND/OR/NOT (see docs/oplog-json.md).")
+@_format_option()
+@_json_alias()
 @click.pass_obj
-def oplog(env: Env, worker_name: str, as_json: bool) -> None:
-    """Show a worker's oplog."""
-    store = env.readonly_store()
-    if not store.has_worker(worker_name):
-        names = ", ".join(store.worker_names()) or "(none)"
-        raise UsageError(f"no worker named {worker_name!r} in {env.data_dir}; workers: {names}")
-    entries = store.read(worker_name)
-    if as_json:
-        for idx, entry in entries:
-            doc: dict[str, Any] = {"index": idx, **json.loads(codec.encode(entry))}
-            click.echo(json.dumps(doc))
+def oplog(env: Env, worker_name: str, start: int, end: int | None, query: str | None, fmt: str,
+          as_json: bool) -> None:
+    """Show a worker's oplog, or the part of it selected by --from/--to and --query."""
+    fmt = "jsonl" if as_json else fmt
+    if query is not None:
+        parse_query(query)  # a bad query fails before anything is printed
+    store = _open_worker(env, worker_name)
+    entries = _selected(store, worker_name, start, end, query)
+    if fmt != "table":
+        export.write_entries(sys.stdout, entries, fmt)
         return
-    out_console.print(render.oplog_table(entries, title=f"oplog of {worker_name}"))
+    index = OplogIndex(worker_name)
+    index.update(store)  # for the skipped regions, which later Jumps may add
+    width = len(str(index.length))
+    title = f"oplog of {worker_name}" + (f" matching {query}" if query else "")
+
+    def function(idx: int, entry: OplogEntry) -> str:
+        named = render.function_of(entry)
+        start = index.invocation_of(idx) if not named and entry.kind == "exported-function-completed" else None
+        return render.function_of(store.entry(worker_name, start)) if start is not None else named
+
+    shown = 0
+    while chunk := list(islice(entries, _TABLE_CHUNK)):
+        out_console.print(render.oplog_table(chunk, title if shown == 0 else None, skipped=index.skipped,
+                                             show_header=shown == 0, index_width=width, functions=function))
+        shown += len(chunk)
+    if query is not None or shown == 0:
+        err_console.print(f"{shown} of {index.length} entries" + (" match" if query else ""), style="dim")
 
 
-COMMANDS = [workers, oplog]
+@click.command()
+@click.argument("worker_name", metavar="WORKER")
+@_format_option(("table", "json"))
+@click.pass_obj
+def show(env: Env, worker_name: str, fmt: str) -> None:
+    """Show one worker: status, component, env, retry state, pending promises and replicas."""
+    store = _open_worker(env, worker_name)
+    facts = worker_facts(store, worker_name, db_path=env.data_dir / "oplog.db")
+    if fmt == "json":
+        click.echo(json.dumps(facts, indent=2))
+    else:
+        out_console.print(facts_view(facts))
+
+
+@click.command()
+@click.argument("worker_name", metavar="[WORKER]", required=False)
+@click.option("--follow", "-f", is_flag=True, help="Start following the worker's oplog as it grows.")
+@click.option("--export-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Where the `e` key writes exported views.")
+@click.pass_obj
+def tui(env: Env, worker_name: str | None, follow: bool, export_dir: Path) -> None:
+    """Browse workers and oplogs in a terminal UI (read-only; keeps working while workers run)."""
+    if worker_name is not None:
+        _open_worker(env, worker_name).close()
+    else:
+        env.readonly_store().close()
+    from emulator.tui.app import OplogApp  # Textual loads only for this command
+
+    app = OplogApp(env.data_dir / "oplog.db", worker=worker_name, follow=follow, export_dir=export_dir,
+                   clock=time.time)
+    app.run()
+
+
+COMMANDS = [workers, oplog, show, tui]

@@ -1,0 +1,127 @@
+"""What `golem-emu show` and the TUI tell about one worker, gathered without loading its whole oplog."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from emulator.errors import OplogError
+from emulator.oplog.entries import ChangeRetryPolicy, Create, Error, ExportedFunctionInvoked
+from emulator.oplog.store import OplogStore
+from emulator.oplog_index import OplogIndex
+
+__all__ = ["replicas", "worker_facts"]
+
+
+def worker_facts(store: OplogStore, name: str, index: OplogIndex | None = None,
+                 db_path: Path | None = None) -> dict[str, Any]:
+    """Status, component, env, invocations, retry state, pending promises and replicas of worker ``name``.
+
+    ``index`` may be one the caller already built (it is brought up to date); every value is JSON-able.
+    """
+    if index is None:
+        index = OplogIndex(name)
+    index.update(store)
+    if index.length == 0:
+        raise OplogError(f"worker {name!r} has no oplog")
+    create = store.entry(name, 1)
+    assert isinstance(create, Create)
+    with index.lock:
+        status, trailing = index.status(), index.trailing_errors()
+        error_at, policy_at = index.last_error(), index.last_retry_policy()
+        inv = index.lanes["invocation"]
+        completed, open_starts = inv.closed_count(), inv.open_starts()
+        noops = [i for i in index.noops if not index.is_skipped(i)]
+        length, last_ts = index.length, index.last_timestamp
+    facts: dict[str, Any] = {
+        "name": name,
+        "status": status,
+        "component": create.component,
+        "component_hash": create.component_hash,
+        "component_version": create.component_version,
+        "semantics": create.semantics,
+        "args": list(create.args),
+        "env": {k: v for k, v in create.env},
+        "parent": create.parent,
+        "created_at": create.timestamp,
+        "last_activity": last_ts,
+        "oplog_length": length,
+        "invocations": {"completed": completed, "open": None},
+        "retry": _retry_state(store, name, trailing, error_at, policy_at),
+        "pending_promises": _pending_promises(store, name, noops),
+        "replicas": replicas(db_path, name, length) if db_path is not None else [],
+    }
+    if open_starts:
+        started = store.entry(name, open_starts[-1])
+        if isinstance(started, ExportedFunctionInvoked):
+            facts["invocations"]["open"] = {"index": open_starts[-1], "function": started.function_name,
+                                            "idempotency_key": started.idempotency_key}
+    return facts
+
+
+def _retry_state(store: OplogStore, name: str, trailing: int, error_at: int | None,
+                 policy_at: int | None) -> dict[str, Any]:
+    state: dict[str, Any] = {"policy": None, "policy_index": policy_at, "trailing_errors": trailing,
+                             "last_error": None, "last_error_index": error_at}
+    if policy_at is not None:
+        policy = store.entry(name, policy_at)
+        assert isinstance(policy, ChangeRetryPolicy)
+        state["policy"] = {"max_attempts": policy.max_attempts, "min_delay_ns": policy.min_delay_ns,
+                           "max_delay_ns": policy.max_delay_ns, "multiplier": policy.multiplier,
+                           "max_jitter_factor": policy.max_jitter_factor}
+    if error_at is not None:
+        error = store.entry(name, error_at)
+        assert isinstance(error, Error)
+        state["last_error"] = error.error
+        state["last_error_retriable"] = error.retriable
+    return state
+
+
+def _pending_promises(store: OplogStore, name: str, noops: list[int]) -> list[int]:
+    # A promise's id is the index of the NoOp its create-promise wrote; most NoOps are plain get-oplog-index.
+    pending = []
+    for idx in noops:
+        state = store.promise_state(name, idx)
+        if state is not None and state.state == "pending":
+            pending.append(idx)
+    return pending
+
+
+_LAST_INDEX_COLUMNS = ("last_index", "last_idx", "idx", "index", "committed_index")
+
+
+def replicas(db_path: Path, worker: str, last_index: int) -> list[dict[str, Any]]:
+    """Rows of the ``replicas`` table for ``worker`` (none while golem-emu has no replicas), each with its lag.
+
+    Read through a separate read-only connection: the store has no replica API yet, and this never writes.
+    """
+    if not db_path.is_file():
+        return []
+    uri = f"file:{quote(str(db_path.absolute()))}?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True, timeout=5.0)
+    except sqlite3.Error:
+        return []
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'replicas'").fetchone():
+            return []
+        cur = db.execute("SELECT * FROM replicas")
+        columns = [c[0] for c in cur.description]
+        rows = [dict(zip(columns, r, strict=True)) for r in cur.fetchall()]
+    except sqlite3.Error:
+        return []
+    finally:
+        db.close()
+    owner = next((c for c in ("worker", "worker_name", "name") if c in columns), None)
+    position = next((c for c in _LAST_INDEX_COLUMNS if c in columns), None)
+    out = []
+    for row in rows:
+        if owner is not None and row[owner] != worker:
+            continue
+        clean = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in row.items()}
+        if position is not None and isinstance(row[position], int):
+            clean["lag"] = last_index - row[position]
+        out.append(clean)
+    return out
