@@ -230,6 +230,22 @@ def update(env: Env, worker_name: str, component: Path, mode: str) -> None:
 
 
 @cli.group()
+def component() -> None:
+    """Component versions, as update-worker from a guest refers to them."""
+
+
+@component.command("add")
+@click.argument("wasm", type=click.Path(path_type=Path))
+@click.option("--name", help="Component name (default: the file name without .wasm).")
+@click.pass_obj
+def component_add(env: Env, wasm: Path, name: str | None) -> None:
+    """Register WASM as the next version of a component; prints its version number."""
+    loaded = env.runtime.load(wasm)
+    keep_component(loaded, env.components_dir)
+    click.echo(env.store.register_component(name or loaded.path.stem, loaded.sha256))
+
+
+@cli.group()
 def promise() -> None:
     """Complete promises that workers await."""
 

@@ -16,12 +16,15 @@ from emulator.oplog.entries import (
     BeginAtomicRegion,
     ChangePersistenceLevel,
     ChangeRetryPolicy,
+    Create,
     EndAtomicRegion,
     ImportedFunctionInvoked,
     Jump,
     NoOp,
     OplogRegion,
+    PendingUpdate,
 )
+from emulator.oplog.oplog import Oplog
 from emulator.replay.durability import GOLEM_1_1
 from emulator.replay.retry import DEFAULT_POLICY
 from emulator.runtime import management
@@ -305,6 +308,26 @@ def revert_worker(ctx: HostContext, wid: Any, target: Any) -> None:
                         encode=lambda _: None, decode=lambda _: None)
 
 
+def update_worker(ctx: HostContext, wid: Any, target_version: int, mode: Any) -> None:
+    _, name = cv.worker_id_parts(wid)
+    how = "snapshot" if cv.tag(mode) == "snapshot-based" else "automatic"
+
+    def live() -> None:
+        if not ctx.store.has_worker(name):
+            raise GuestTrap(f"update-worker: there is no worker {name!r}")
+        create = ctx.store.entry(name, 1)
+        assert isinstance(create, Create)
+        digest = ctx.store.component_hash(create.component, int(target_version))  # type: ignore[attr-defined]
+        if digest is None:
+            raise GuestTrap(f"update-worker: component {create.component} has no version {target_version}")
+        # Golem returns at once and updates the worker when it next starts; so does golem-emu.
+        request = PendingUpdate(target_component=create.component, target_hash=digest, mode=how)
+        (ctx.oplog if name == ctx.worker.name else Oplog(ctx.store, name)).add_and_commit(request)
+
+    ctx.durability.call("golem::api::update-worker", WRITE_REMOTE, [name, int(target_version), how], live,
+                        encode=lambda _: None, decode=lambda _: None)
+
+
 def _later(what: str) -> Callable[..., Any]:
     def trap(ctx: HostContext, *args: Any) -> Any:
         raise Unsupported(what)
@@ -336,7 +359,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "resolve-worker-id": resolve_worker_id,
     "resolve-worker-id-strict": resolve_worker_id_strict,
     "get-self-uri": get_self_uri,
-    "update-worker": _later("update-worker from a guest (component versions are files here: use golem-emu update)"),
+    "update-worker": update_worker,
     "fork-worker": fork_worker,
     "revert-worker": revert_worker,
     "fork": fork,

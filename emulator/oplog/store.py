@@ -35,6 +35,8 @@ CREATE TABLE promises(
 ) WITHOUT ROWID;
 CREATE TABLE leases(worker TEXT PRIMARY KEY, pid INTEGER NOT NULL, since INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE requests(worker TEXT NOT NULL, kind TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE components(name TEXT NOT NULL, version INTEGER NOT NULL, hash TEXT NOT NULL,
+    PRIMARY KEY(name, version)) WITHOUT ROWID;
 """
 _READ = "SELECT idx, body FROM oplog WHERE worker = ? AND idx >= ? AND idx <= ? ORDER BY idx"
 _LAST = "SELECT MAX(idx) FROM oplog WHERE worker = ?"
@@ -340,6 +342,27 @@ class SqliteStore:
         """Forget the promise (no-op if absent)."""
         with self._write() as db:
             db.execute("DELETE FROM promises WHERE worker = ? AND idx = ?", (worker, idx))
+
+    def register_component(self, name: str, digest: str) -> int:
+        """The version number of component `name` with this wasm hash; a new one (0, 1, ...) if unseen."""
+        with self._write() as db:
+            row = db.execute("SELECT version FROM components WHERE name = ? AND hash = ?", (name, digest)).fetchone()
+            if row is not None:
+                return int(row[0])
+            top = db.execute("SELECT MAX(version) FROM components WHERE name = ?", (name,)).fetchone()[0]
+            version = 0 if top is None else int(top) + 1
+            db.execute("INSERT INTO components VALUES (?, ?, ?)", (name, version, digest))
+            return version
+
+    def component_version(self, name: str, digest: str) -> int | None:
+        """The registered version number of component `name` with this wasm hash, if any."""
+        rows = self._query("SELECT version FROM components WHERE name = ? AND hash = ?", (name, digest))
+        return int(rows[0][0]) if rows else None
+
+    def component_hash(self, name: str, version: int) -> str | None:
+        """The wasm hash of version `version` of component `name`, if registered."""
+        rows = self._query("SELECT hash FROM components WHERE name = ? AND version = ?", (name, version))
+        return str(rows[0][0]) if rows else None
 
     def lease(self, worker: str) -> tuple[int, int] | None:
         """(pid, since ms) of the process that declared it is running `worker`, if any."""

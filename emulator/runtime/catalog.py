@@ -8,6 +8,7 @@ from typing import Any
 from emulator.oplog.entries import Create
 from emulator.oplog.store import OplogStore
 from emulator.replay.status import summarize
+from emulator.runtime.management import current_component_hash
 
 # Component ids are derived from the component's name, so every build of `counter.wasm` is one component.
 _COMPONENT_NAMESPACE = uuid.UUID("5d0c1a9e-6f1b-4c55-9a57-61b0b3c0e1d2")
@@ -16,6 +17,13 @@ _COMPONENT_NAMESPACE = uuid.UUID("5d0c1a9e-6f1b-4c55-9a57-61b0b3c0e1d2")
 def component_uuid(component_name: str) -> uuid.UUID:
     """The stable component id of a component name (its file name without .wasm)."""
     return uuid.uuid5(_COMPONENT_NAMESPACE, component_name)
+
+
+def _version(store: OplogStore, create: Create, entries: list[Any]) -> int:
+    """The version of the component a worker runs now (updates included), as registered in the store."""
+    lookup = getattr(store, "component_version", None)
+    found = lookup(create.component, current_component_hash(entries)) if lookup is not None else None
+    return create.component_version if found is None else int(found)
 
 
 def list_workers(store: OplogStore) -> list[dict[str, Any]]:
@@ -33,7 +41,7 @@ def list_workers(store: OplogStore) -> list[dict[str, Any]]:
             "args": list(create.args),
             "env": [list(kv) for kv in create.env],
             "status": summary.status,
-            "component_version": create.component_version,
+            "component_version": _version(store, create, entries),
             "created_at": create.timestamp,
             "oplog_length": len(entries),
             "semantics": create.semantics,

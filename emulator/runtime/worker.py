@@ -161,6 +161,23 @@ class Instance:
 INTERRUPTED = "Interrupted via the Golem API"  # Golem's text for an interrupted invocation
 
 
+def _current_code(
+    runtime: Runtime, store: OplogStore, name: str, given: LoadedComponent, components_dir: Path | None,
+) -> LoadedComponent:
+    """The code an existing worker runs. Naming an older registered version of its component (after an
+    update) still runs the current one, as in Golem; an unregistered file (a rebuild) is run as given."""
+    if components_dir is None or not isinstance(store, SqliteStore):
+        return given
+    entries = [e for _, e in store.read(name)]
+    current = current_component_hash(entries)
+    create = entries[0]
+    assert isinstance(create, Create)
+    kept = components_dir / f"{current}.wasm"
+    if given.sha256 == current or store.component_version(create.component, given.sha256) is None or not kept.exists():
+        return given
+    return runtime.load(kept)
+
+
 def keep_component(loaded: LoadedComponent, components_dir: Path) -> Path:
     """Keep the exact wasm a worker runs under its hash, so later commands can load it without a path."""
     target = components_dir / f"{loaded.sha256}.wasm"
@@ -217,8 +234,11 @@ class Worker:
         create = self.oplog.entry(1)
         assert isinstance(create, Create)
         self.create = create
+        version = create.component_version
+        if isinstance(store, SqliteStore):  # the version of the code it runs now, after any update
+            version = store.register_component(create.component, loaded.sha256)
         self.info = WorkerInfo(
-            name=name, component_uuid=component_uuid(create.component), component_version=create.component_version,
+            name=name, component_uuid=component_uuid(create.component), component_version=version,
             args=create.args, env=create.env, created_at=create.timestamp,
         )
         self._instance: Instance | None = None
@@ -236,10 +256,12 @@ class Worker:
         if components_dir is not None:
             keep_component(loaded, components_dir)
         if not store.has_worker(name):
+            version = store.register_component(loaded.path.stem, loaded.sha256) if isinstance(store, SqliteStore) else 0
             Oplog.create(store, Create(
-                worker_name=name, component=loaded.path.stem, component_hash=loaded.sha256,
+                worker_name=name, component=loaded.path.stem, component_hash=loaded.sha256, component_version=version,
                 args=tuple(args), env=tuple(env), semantics=semantics or GOLEM_1_1,
             ))
+        loaded = _current_code(runtime, store, name, loaded, components_dir)
         worker = cls(runtime, store, name, loaded, chaos, clock)
         if semantics is not None and semantics != worker.create.semantics:
             raise WorkerFailed(
@@ -279,6 +301,7 @@ class Worker:
 
     def invoke_prepared(self, call: PreparedCall, idempotency_key: str | None = None) -> InvocationResult:
         """Invoke a call already checked against the component by prepare_call."""
+        self._apply_pending_update()
         export, request = call.export, call.request
         key = idempotency_key or str(uuid.uuid4())
         summary = self.summary()
@@ -291,6 +314,7 @@ class Worker:
     def resume(self) -> InvocationResult | None:
         """Continue the worker's unfinished invocation (after a crash, an interrupt, a suspension or while
         retrying); None if there is nothing to continue."""
+        self._apply_pending_update()
         summary = self.summary()
         if summary.status in ("failed", "exited"):
             raise WorkerFailed(f"worker {self.name} is {summary.status} and cannot be resumed")
@@ -489,6 +513,26 @@ class Worker:
         """Move the worker to another component; (succeeded, failure details). On failure it stays put."""
         check_imports(target, self.runtime.wasi)
         self._check_accepts_invocations(self.summary())
+        if isinstance(self.store, SqliteStore):
+            self.store.register_component(self.create.component, target.sha256)
+        return self._apply_update(target, mode, pending_written=False)
+
+    def _apply_pending_update(self) -> None:
+        """Carry out an update another worker requested with update-worker (Golem applies it on restart)."""
+        entries = [e for _, e in self.oplog.read()]
+        pending = next((e for e in reversed(entries) if isinstance(e, PendingUpdate | SuccessfulUpdate | FailedUpdate)),
+                       None)
+        if not isinstance(pending, PendingUpdate) or pending.payload_b64 is not None:
+            return
+        data = self._data_dir()
+        path = None if data is None else data / "components" / f"{pending.target_hash}.wasm"
+        if path is None or not path.exists():
+            self.oplog.add_and_commit(FailedUpdate(target_hash=pending.target_hash,
+                                                   details="the target component's wasm is not kept here"))
+            return
+        self._apply_update(self.runtime.load(path), pending.mode, pending_written=True)
+
+    def _apply_update(self, target: LoadedComponent, mode: str, pending_written: bool) -> tuple[bool, str | None]:
         if mode == "snapshot":
             payload = self._call_snapshot(self._ready_instance(), "save-snapshot", "save", [])
             self._drop_instance()
@@ -498,9 +542,10 @@ class Worker:
             ))
             failure = self._try_load(target, payload)
         else:
-            self.oplog.add_and_commit(PendingUpdate(
-                target_component=target.path.stem, target_hash=target.sha256, mode="automatic",
-            ))
+            if not pending_written:
+                self.oplog.add_and_commit(PendingUpdate(
+                    target_component=target.path.stem, target_hash=target.sha256, mode="automatic",
+                ))
             failure = self._try_replay_on(target)
         if failure is not None:
             self.oplog.add_and_commit(FailedUpdate(target_hash=target.sha256, details=failure))
@@ -538,12 +583,16 @@ class Worker:
         finally:
             inst.close()
 
+    def _data_dir(self) -> Path | None:
+        path = getattr(self.store, "path", None)
+        return None if path is None else Path(path).parent
+
     def _sandbox(self) -> Path | None:
         """The worker's private directory beside its oplog database: <data-dir>/sandbox/<worker>."""
-        path = getattr(self.store, "path", None)
-        if path is None:
+        data = self._data_dir()
+        if data is None:
             return None
-        sandbox = Path(path).parent / "sandbox" / self.name
+        sandbox = data / "sandbox" / self.name
         sandbox.mkdir(parents=True, exist_ok=True)
         return sandbox
 

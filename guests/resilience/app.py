@@ -85,6 +85,13 @@ class Api(exports.Api):
         target = WorkerId(component_id=me.component_id, worker_name=worker)
         host.revert_worker(target, host.RevertWorkerTarget_RevertLastInvocations(count))
 
+    def update_other(self, worker: str, version: int, snapshot: bool) -> None:
+        """Request an update of another worker."""
+        me = host.get_self_metadata().worker_id
+        target = WorkerId(component_id=me.component_id, worker_name=worker)
+        mode = host.UpdateMode.SNAPSHOT_BASED if snapshot else host.UpdateMode.AUTOMATIC
+        host.update_worker(target, version, mode)
+
     def bump(self) -> int:
         """Increment and return the module-level counter."""
         global _count

@@ -133,3 +133,24 @@ def test_revert_worker_from_inside_a_guest(runtime: Runtime, db: SqliteStore) ->
     victim.close()
     Worker.open(runtime, db, "admin", guest("resilience")).invoke("revert-other", ['"victim"', "2"])
     assert Worker.open(runtime, db, "victim", guest("resilience")).invoke("bump", []).response == "2"
+
+
+def test_update_worker_from_a_guest_applies_when_the_worker_next_runs(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    golem_emu(data, "invoke", str(guest("counter")), "-w", "c", "increment", check=True)
+    golem_emu(data, "invoke", str(guest("counter")), "-w", "c", "increment", check=True)
+    added = golem_emu(data, "component", "add", str(guest("counter-v2")), "--name", "counter", check=True)
+    assert added.stdout.strip() == "1"  # counter.wasm itself is version 0
+    golem_emu(data, "invoke", str(guest("resilience")), "-w", "admin", "update-other", '"c"', "1", "true",
+              check=True)
+    # The request is recorded at once; the snapshot update happens when "c" next runs.
+    after = golem_emu(data, "invoke", str(guest("counter")), "-w", "c", "increment", check=True)
+    assert after.stdout.strip() == "4"  # state carried over, and now counting in steps of two
+    rows = [line for line in golem_emu(data, "workers", "--format", "jsonl", check=True).stdout.splitlines()]
+    assert any('"c"' in r and '"component_version": 1' in r for r in rows), rows
+    bad = golem_emu(data, "invoke", str(guest("resilience")), "-w", "admin2", "--no-wait", "update-other",
+                    '"c"', "7", "false")
+    assert bad.returncode == 1 and "has no version 7" in bad.stderr
+    # Naming the old version's file afterwards still runs the worker's current code.
+    again = golem_emu(data, "invoke", str(guest("counter")), "-w", "c", "increment", check=True)
+    assert again.stdout.strip() == "6"
