@@ -13,6 +13,7 @@ import pytest
 from emulator.cli_common import cache_dir
 from emulator.oplog.store import SqliteStore
 from emulator.runtime.engine import Runtime
+from tests.http_server import CountingServer, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 GUESTS = ROOT / "guests" / "build"
@@ -57,3 +58,10 @@ def golem_emu(data_dir: Path, *args: str, check: bool = False) -> subprocess.Com
         [sys.executable, "-m", "emulator", "--data-dir", str(data_dir), *args],
         capture_output=True, text=True, env=env, check=check, timeout=120,
     )
+
+
+@pytest.fixture
+def http_server() -> Iterator[CountingServer]:
+    """A real HTTP server on 127.0.0.1 that counts what it receives per path (see tests/http_server.py)."""
+    with serve() as server:
+        yield server

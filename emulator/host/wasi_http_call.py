@@ -9,7 +9,7 @@ While replaying, nothing is sent: the exchange is only started when a journaled 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from emulator.host import _convert as cv
 from emulator.host.context import HostContext
@@ -18,6 +18,10 @@ from emulator.host.wasi_io_base import Pollable
 from emulator.oplog.entries import WRITE_REMOTE_BATCHED, DurableFunctionType, Json
 
 T = TypeVar("T")
+
+def _same(value: Any) -> Any:
+    return value
+
 
 # Who holds the request now; ownership only ever moves forward along this chain.
 FUTURE, RESPONSE, BODY, STREAM = "future", "response", "body", "stream"
@@ -51,9 +55,12 @@ class HttpCall:
             self.exchange.start()
         return self.exchange
 
-    def journaled(self, name: str, request: Json, live: Callable[[], Json]) -> Json:
+    def journaled(
+        self, name: str, request: Json, live: Callable[[], T],
+        encode: Callable[[T], Json] = _same, decode: Callable[[Json], T] = _same,
+    ) -> T:
         """Run `live` and journal its result in this request's batch, or serve the recorded one."""
-        return self.ctx.durability.call(name, self.function_type, request, live)
+        return self.ctx.durability.call(name, self.function_type, request, live, encode, decode)
 
     def request_json(self) -> Json:
         """Golem's SerializableHttpRequest: uri, method, headers."""

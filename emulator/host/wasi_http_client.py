@@ -216,7 +216,9 @@ class Exchange:
                 taken += len(chunk)
             self._buffered -= taken
             self.cond.notify_all()
-            return parts[0] if len(parts) == 1 else b"".join(parts)  # one chunk: no copy
+            if len(parts) == 1:
+                return parts[0]  # the common case: no copy
+            return b"".join(parts)
 
     def abandon(self) -> None:
         """The guest no longer wants this exchange: stop reading and drop the connection."""
@@ -238,6 +240,10 @@ class Exchange:
         t = self.timeouts
         self.body.wait_started()
         with self.body.cond:
+            if self.body.failure is not None and not self.body.chunks:  # abandoned before any byte was sent
+                failure = self.body.failure
+            else:
+                failure = None
             whole = self.body.finished and self.body.failure is None
             self.body.consumer = not whole
             if whole:  # the body is complete already: send it in one piece, with its length
@@ -246,6 +252,9 @@ class Exchange:
                 self.body.buffered = 0
             else:
                 data = self.body.drain()
+        if failure is not None:
+            self._publish(error=codes.internal(failure))
+            return
         try:
             response = _POOL.urlopen(
                 self.head.method, self.head.url, body=data, headers=_header_dict(self.head.headers),

@@ -92,24 +92,22 @@ class BodyInput(InputStream):
             raise StreamClosed()
         call = self.call
 
-        def live() -> Json:
+        def live() -> bytes | Variant | None:
             try:
-                data = call.live_exchange().read(length, block)
+                return call.live_exchange().read(length, block)
             except BodyEnded:
-                return {"closed": True}
+                return None
             except BodyFailed as e:
-                return {"error": codes.to_json(e.error)}
-            return {"data": cv.b64(data)}
+                return e.error
 
-        out = call.journaled(name, length, live)
-        assert isinstance(out, dict)
-        if "data" in out:
-            return cv.unb64(str(out["data"]))
+        out = call.journaled(name, length, live, _encode_read, _decode_read)
+        if isinstance(out, bytes):
+            return out
         self.closed = True
-        if out.get("closed"):
+        if out is None:
             call.release(STREAM)
             raise StreamClosed()
-        raise BodyReadFailed(codes.from_json(out["error"]))
+        raise BodyReadFailed(out)
 
     def read(self, length: int) -> bytes:
         return self._read(READ, length, block=False)
@@ -122,6 +120,20 @@ class BodyInput(InputStream):
 
     def drop(self) -> None:
         self.call.release(STREAM)
+
+
+def _encode_read(out: bytes | Variant | None) -> Json:
+    """A read's oplog form: its bytes (base64), the end of the body, or the error-code it failed with."""
+    if isinstance(out, bytes):
+        return {"data": cv.b64(out)}
+    return {"closed": True} if out is None else {"error": codes.to_json(out)}
+
+
+def _decode_read(data: Json) -> bytes | Variant | None:
+    assert isinstance(data, dict)
+    if "data" in data:
+        return cv.unb64(str(data["data"]))
+    return None if data.get("closed") else codes.from_json(data["error"])
 
 
 class FutureTrailers:

@@ -25,7 +25,7 @@ def bytes_type(runtime: Runtime, tmp_path: Path) -> Any:
     return ty
 
 
-@pytest.mark.parametrize("data", [b"", b"\x00", bytes(range(256)) * 17])
+@pytest.mark.parametrize("data", [b"", b"\x00", bytes(range(256)) * 17, bytes(range(256)) * 1100])  # last: > template
 def test_fast_and_original_conversions_agree(bytes_type: Any, data: bytes) -> None:
     assert _fastbytes.install()
     for to_c, from_c in ((_fastbytes.bytes_to_c, _fastbytes._original_from_c),
