@@ -90,6 +90,28 @@ class Api(exports.Api):
             host.mark_end_operation(region)
         return bodies
 
+    def saga(self, base: str) -> str:
+        """POST `before`; an atomic region POSTing `in-1` and `in-2` that fails until the server has seen
+        `in-2` three times; then POST `after`."""
+        _request(Client.REQUESTS, "POST", f"{base}/effect/before")
+        begin = host.mark_begin_operation()
+        _request(Client.REQUESTS, "POST", f"{base}/effect/in-1")
+        _, _, body = _request(Client.REQUESTS, "POST", f"{base}/effect/in-2")
+        attempt = int(body.decode().rsplit("#", 1)[1])
+        if attempt <= 2:
+            raise RuntimeError(f"in-2 was refused on attempt {attempt}")
+        host.mark_end_operation(begin)
+        _request(Client.REQUESTS, "POST", f"{base}/effect/after")
+        return f"in-2 accepted on attempt {attempt}"
+
+    def persist_nothing_post(self, base: str) -> str:
+        """POST `pn` inside a persist-nothing section, then `journaled` outside it."""
+        host.set_oplog_persistence_level(host.PersistenceLevel_PersistNothing())
+        _request(Client.REQUESTS, "POST", f"{base}/effect/pn")
+        host.set_oplog_persistence_level(host.PersistenceLevel_Smart())
+        _request(Client.REQUESTS, "POST", f"{base}/effect/journaled")
+        return "posted"
+
     def fetch(self, method: str, url: str, body: bytes, client: Client, timeout_ms: int) -> str:
         """One request; its summary, or Err with the error's text."""
         try:
