@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from emulator.oplog.entries import (
@@ -12,9 +12,14 @@ from emulator.oplog.entries import (
     Exited,
     ExportedFunctionCompleted,
     ExportedFunctionInvoked,
+    FailedUpdate,
     Interrupted,
+    Jump,
     OplogEntry,
+    PendingUpdate,
     Restart,
+    Revert,
+    SuccessfulUpdate,
     Suspend,
     is_hint,
 )
@@ -43,15 +48,34 @@ class WorkerSummary:
     last_error: str | None = None
     retry_policy: dict[str, object] | None = None
     create: Create | None = None
+    pending_update: PendingUpdate | None = None  # requested (by update-worker) and not yet carried out
 
 
 def summarize(entries: Sequence[OplogEntry]) -> WorkerSummary:
     """Fold a whole oplog (entries[0] is index 1), ignoring entries in skipped regions."""
-    skipped = SkippedRegions.from_entries(entries)
     s = WorkerSummary()
-    for idx, entry in enumerate(entries, start=1):
+    fold(s, entries, 1, SkippedRegions.from_entries(entries))
+    return s
+
+
+# Entries that change which earlier entries count (they add skipped regions): folding past one of them
+# incrementally would be wrong, so a cached summary is recomputed from the start instead.
+RETROACTIVE = (Jump, Revert, SuccessfulUpdate)
+
+
+def fold(s: WorkerSummary, entries: Sequence[OplogEntry], first: int, skipped: SkippedRegions) -> None:
+    """Fold `entries` (the first at index `first`) into `s`."""
+    for idx, entry in enumerate(entries, start=first):
         if skipped.contains(idx):
             continue
+        if isinstance(entry, Error):
+            s.trailing_errors += 1
+        elif not is_hint(entry):
+            s.trailing_errors = 0  # any progress resets Golem's retry counter
+        if isinstance(entry, PendingUpdate):
+            s.pending_update = entry
+        elif isinstance(entry, SuccessfulUpdate | FailedUpdate):
+            s.pending_update = None
         if isinstance(entry, Create):
             s.create = entry
             s.status = "idle"
@@ -85,8 +109,26 @@ def summarize(entries: Sequence[OplogEntry]) -> WorkerSummary:
             s.status = "running"
         elif not is_hint(entry):
             s.status = "running"
-    s.trailing_errors = trailing_error_count(entries, skipped)
-    return s
+
+
+class SummaryCache:
+    """A worker's summary kept up to date by folding only the entries appended since the last look."""
+
+    def __init__(self) -> None:
+        self._summary: WorkerSummary | None = None
+        self._folded = 0  # how many entries (from index 1) the summary covers
+
+    def get(self, last_index: int, read: Callable[[int, int], Sequence[OplogEntry]]) -> WorkerSummary:
+        """The summary of entries 1..=last_index; `read(start, end)` fetches entries."""
+        if self._summary is not None and last_index >= self._folded:
+            new = read(self._folded + 1, last_index) if last_index > self._folded else []
+            if not any(isinstance(e, RETROACTIVE) for e in new):
+                fold(self._summary, new, self._folded + 1, SkippedRegions())
+                self._folded = last_index
+                return self._summary
+        self._summary = summarize(read(1, last_index))
+        self._folded = last_index
+        return self._summary
 
 
 def trailing_error_count(entries: Sequence[OplogEntry], skipped: SkippedRegions | None = None) -> int:

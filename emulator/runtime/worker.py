@@ -47,7 +47,7 @@ from emulator.oplog.store import OplogStore, SqliteStore
 from emulator.replay.durability import GOLEM_1_1, Durability
 from emulator.replay.retry import DEFAULT_POLICY, Clock, RealClock, get_delay
 from emulator.replay.state import ReplayState, describe
-from emulator.replay.status import WorkerSummary, summarize
+from emulator.replay.status import SummaryCache, WorkerSummary
 from emulator.runtime.catalog import component_uuid, list_workers
 from emulator.runtime.control import InterruptWatcher, Lease
 from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
@@ -242,6 +242,7 @@ class Worker:
             args=create.args, env=create.env, created_at=create.timestamp,
         )
         self._instance: Instance | None = None
+        self._summaries = SummaryCache()
         self._finished: dict[str, str | None] = {}  # idempotency key -> response, for calls finished live
 
     @classmethod
@@ -292,8 +293,13 @@ class Worker:
     # -- public API ---------------------------------------------------------------------------------------
 
     def summary(self) -> WorkerSummary:
-        """The worker's status and invocation outcomes, folded from its oplog."""
-        return summarize([e for _, e in self.oplog.read()])
+        """The worker's status and invocation outcomes, folded from its oplog (only new entries are read)."""
+        if self.oplog.pending() == 0 and self.store.last_index(self.name) != self.oplog.committed_index():
+            self.oplog = Oplog(self.store, self.name)  # another process appended: see its entries too
+            self._drop_instance()
+        return self._summaries.get(
+            self.oplog.current_index(), lambda start, end: [e for _, e in self.oplog.read(start, end)],
+        )
 
     def invoke(self, function: str, args: Sequence[str], idempotency_key: str | None = None) -> InvocationResult:
         """Invoke `function` with WAVE `args`; bad input raises before anything is written."""
@@ -519,10 +525,8 @@ class Worker:
 
     def _apply_pending_update(self) -> None:
         """Carry out an update another worker requested with update-worker (Golem applies it on restart)."""
-        entries = [e for _, e in self.oplog.read()]
-        pending = next((e for e in reversed(entries) if isinstance(e, PendingUpdate | SuccessfulUpdate | FailedUpdate)),
-                       None)
-        if not isinstance(pending, PendingUpdate) or pending.payload_b64 is not None:
+        pending = self.summary().pending_update
+        if pending is None or pending.payload_b64 is not None:
             return
         data = self._data_dir()
         path = None if data is None else data / "components" / f"{pending.target_hash}.wasm"
