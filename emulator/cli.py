@@ -80,17 +80,20 @@ _CALL_SETTINGS = {"ignore_unknown_options": True}
 @click.option("--no-wait", is_flag=True, help="Retry failures at once instead of sleeping the policy's delays.")
 @click.option("--wait", "wait_promise", is_flag=True,
               help="If the worker suspends on a promise, wait for its completion and print the final result.")
+@click.option("--show-crash-points", is_flag=True,
+              help="List the crash points this invocation passed (for GOLEM_EMU_CRASH_AT=N) on stderr.")
 @click.argument("function")
 @click.argument("args", nargs=-1)
 @click.pass_obj
 def invoke(env: Env, component: Path, worker_name: str, env_pairs: tuple[str, ...], worker_args: tuple[str, ...],
-           idempotency_key: str | None, semantics: str | None, no_wait: bool, wait_promise: bool, function: str,
-           args: tuple[str, ...]) -> None:
+           idempotency_key: str | None, semantics: str | None, no_wait: bool, wait_promise: bool,
+           show_crash_points: bool, function: str, args: tuple[str, ...]) -> None:
     """Invoke FUNCTION of a worker with WAVE ARGS; print the result in WAVE."""
     worker_env = _parse_env(env_pairs)
     call = prepare_call(env.runtime.load(component), function, args)  # reject bad input before any write
+    plan = chaos.from_environment() or (chaos.Chaos() if show_crash_points else None)
     worker = _live(Worker.open(env.runtime, env.store, worker_name, component, env=worker_env,
-                               args=worker_args, semantics=semantics, chaos=chaos.from_environment(),
+                               args=worker_args, semantics=semantics, chaos=plan,
                                clock=VirtualClock() if no_wait else None, components_dir=env.components_dir))
     try:
         result = worker.invoke_prepared(call, idempotency_key)
@@ -102,6 +105,9 @@ def invoke(env: Env, component: Path, worker_name: str, env_pairs: tuple[str, ..
             result = resumed
     finally:
         worker.close()
+        if show_crash_points and plan is not None:
+            for point in plan.points:
+                err_console.print(point.describe(), markup=False, highlight=False)
     _print_result(result)
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,3 +105,22 @@ def test_every_command_has_help() -> None:
         first_line = (command.help or "").split("\n")[0]
         assert " ".join(first_line.split()) in " ".join(result.output.split())  # click re-wraps long lines
         assert command.help, f"command {name} has no help text"
+
+
+def test_crash_points_are_listed_and_a_listed_point_is_killed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    wasm = str(wat_component("clock_loop", tmp_path))
+    listed = golem_emu(data, "invoke", wasm, "-w", "a", "--show-crash-points", "spin", "2", check=True)
+    points = [line for line in listed.stderr.splitlines() if line.startswith("#")]
+    assert [p.split(": ", 1)[-1].strip() for p in points] == [
+        "exported-function-invoked", "monotonic_clock::now", "monotonic_clock::now", "exported-function-completed",
+    ]
+    env_crash = {**os.environ, "GOLEM_EMU_CRASH_AT": "2"}
+    killed = subprocess.run([sys.executable, "-m", "emulator", "--data-dir", str(data), "invoke", wasm, "-w", "b",
+                             "-k", "k", "spin", "2"], capture_output=True, text=True, env=env_crash)
+    assert killed.returncode == -9  # a real SIGKILL, before the first clock read was journaled
+    again = golem_emu(data, "invoke", wasm, "-w", "b", "-k", "k", "spin", "2", check=True)
+    # Recovered: the started invocation finished on replay (once), and the key answers its recorded result.
+    assert golem_emu(data, "result", "b", "k", check=True).stdout == again.stdout
+    kinds = golem_emu(data, "oplog", "b", "--format", "jsonl", check=True).stdout.count('"exported-function-invoked"')
+    assert kinds == 1
