@@ -19,7 +19,7 @@ from emulator.replay.durability import SEMANTICS
 from emulator.replay.retry import VirtualClock
 from emulator.replay.status import summarize
 from emulator.runtime import management
-from emulator.runtime.control import INTERRUPT, running_pid
+from emulator.runtime.control import INTERRUPT, Lease, running_pid
 from emulator.runtime.worker import InvocationResult, Worker, keep_component, prepare_call
 
 
@@ -98,7 +98,8 @@ def invoke(env: Env, component: Path, worker_name: str, env_pairs: tuple[str, ..
     try:
         result = worker.invoke_prepared(call, idempotency_key)
         while wait_promise and result.status == "suspended" and result.promise is not None:
-            _await_completion(env, *result.promise)
+            with Lease(env.store, worker_name):  # so that `promise complete` leaves the resuming to us
+                _await_completion(env, *result.promise)
             resumed = worker.resume()
             if resumed is None:
                 break

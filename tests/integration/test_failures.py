@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -9,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from emulator.cli_common import cache_dir
 from emulator.errors import GuestTrap, WorkerFailed
 from emulator.oplog.entries import Error, Jump
 from emulator.oplog.store import SqliteStore
@@ -157,9 +161,9 @@ def test_interrupt_a_running_worker_and_resume(runtime: Runtime, tmp_path: Path)
     with SqliteStore(tmp_path / "oplog.db") as store:
         w = Worker.open(runtime, store, "busy", wasm)
         outcome: list[object] = []
-        t = threading.Thread(target=lambda: outcome.append(w.invoke("spin", ["4000000000"], "long")))
+        t = threading.Thread(target=lambda: outcome.append(w.invoke("spin", ["100000"], "long")))
         t.start()
-        time.sleep(0.5)
+        time.sleep(0.3)
         with SqliteStore(tmp_path / "oplog.db") as other:  # as `golem-emu interrupt` in another process
             other.request("busy", INTERRUPT, 0)
         t.join(timeout=20)
@@ -167,7 +171,38 @@ def test_interrupt_a_running_worker_and_resume(runtime: Runtime, tmp_path: Path)
         result = outcome[0]
         assert result.status == "interrupted"
         assert result.detail == "Interrupted via the Golem API"
-        assert Worker.open(runtime, store, "busy", wasm).summary().status == "interrupted"
+        again = Worker.open(runtime, store, "busy", wasm)
+        assert again.summary().status == "interrupted"
+        with pytest.raises(WorkerFailed, match="interrupted"):
+            again.invoke("spin", ["1"])
+        resumed = again.resume()  # replays what was journaled before the interrupt, then runs the rest live
+        assert resumed is not None and resumed.status == "completed" and resumed.idempotency_key == "long"
+        clock_reads = [e for _, e in store.read("busy") if e.kind == "imported-function-invoked"]
+        assert len(clock_reads) == 100_000  # each iteration's clock read journaled exactly once
+        assert again.summary().status == "idle"
+
+
+def test_invoke_wait_prints_the_result_once_the_promise_is_completed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {**os.environ, "GOLEM_EMU_CACHE": str(cache_dir())}
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--data-dir", str(data), "invoke", str(guest("resilience")), "-w", "w",
+         "--wait", "wait-for-promise"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.time() + 60
+    index = None
+    while index is None and time.time() < deadline:
+        time.sleep(0.2)
+        shown = golem_emu(data, "show", "w").stdout if (data / "oplog.db").exists() else ""
+        if "suspended" in shown:
+            rows = golem_emu(data, "oplog", "w", "--format", "jsonl").stdout.splitlines()
+            index = max(i + 1 for i, line in enumerate(rows) if '"no-op"' in line)
+    assert index is not None
+    completed = golem_emu(data, "promise", "complete", "w", str(index), "late", check=True)
+    assert completed.stdout == ""  # the waiting invoke holds the worker and resumes it, not this command
+    out, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, err
+    assert out.strip() == '"late"'
 
 
 def test_interrupt_marks_a_suspended_worker(tmp_path: Path) -> None:
