@@ -48,20 +48,26 @@ def bytes_from_c(self: Any, c: Any) -> Any:
         ffi.wasmtime_component_vallist_delete(ctypes.byref(c.of.list))  # u8 elements own nothing
 
 
-# Host-to-guest bytes (HTTP bodies, file and stdin reads) go through a reused array of u8 values whose kind
-# bytes are set once: each call writes only the payload bytes and lets the C API copy the array. Reads of up
-# to _TEMPLATE_MAX bytes use it (a few MiB of C memory at most); larger ones are filled in place.
+# Host-to-guest bytes (HTTP bodies, file and stdin reads) are laid out in a bytearray whose kind bytes are set
+# once: each call writes only the payload bytes (a bytearray's extended-slice assignment is a tight C loop,
+# about 8x faster than a memoryview's, which copies element by element) and lets the C API copy the array.
+# Reads of up to _TEMPLATE_MAX bytes reuse one (a few MiB at most); larger ones get a temporary one.
 _TEMPLATE_MAX = 1 << 18
-_template: Any = None
+_template = bytearray()
 _template_len = 0
 
 
-def _u8_template(n: int) -> Any:
+def _u8_array(n: int) -> bytearray:
+    """A bytearray of at least n u8 values whose kind bytes are set (payloads are stale)."""
     global _template, _template_len
+    if n > _TEMPLATE_MAX:
+        array = bytearray(n * _STRIDE)
+        array[0::_STRIDE] = bytes((_U8,)) * n
+        return array
     if n > _template_len:
         _template_len = min(_TEMPLATE_MAX, max(n, 2 * _template_len, 1 << 16))
-        _template = (_VAL * _template_len)()
-        memoryview(_template).cast("B")[0::_STRIDE] = bytes((_U8,)) * _template_len
+        _template = bytearray(_template_len * _STRIDE)
+        _template[0::_STRIDE] = bytes((_U8,)) * _template_len
     return _template
 
 
@@ -76,17 +82,10 @@ def bytes_to_c(self: Any, store: Any, val: Any, ptr: Any) -> None:
     raw = ffi.wasmtime_component_vallist_t()
     if n == 0:
         ffi.wasmtime_component_vallist_new_empty(raw)
-    elif n <= _TEMPLATE_MAX:
-        template = _u8_template(n)
-        memoryview(template).cast("B")[_PAYLOAD:_PAYLOAD + n * _STRIDE:_STRIDE] = val
-        ffi.wasmtime_component_vallist_new(raw, n, template)
     else:
-        ffi.wasmtime_component_vallist_new_uninit(raw, n)
-        address = ctypes.cast(raw.data, ctypes.c_void_p).value
-        assert address is not None
-        view = memoryview((ctypes.c_char * (n * _STRIDE)).from_address(address)).cast("B")
-        view[0::_STRIDE] = bytes((_U8,)) * n
-        view[_PAYLOAD::_STRIDE] = val
+        array = _u8_array(n)
+        array[_PAYLOAD:_PAYLOAD + n * _STRIDE:_STRIDE] = val
+        ffi.wasmtime_component_vallist_new(raw, n, (_VAL * n).from_buffer(array))
     ptr.contents.kind = ffi.WASMTIME_COMPONENT_LIST
     ptr.contents.of.list = raw
 
