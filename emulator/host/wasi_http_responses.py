@@ -21,7 +21,7 @@ from emulator.host.wasi_http_call import headers_json as _headers_json
 from emulator.host.wasi_http_client import BodyEnded, BodyFailed, Exchange
 from emulator.host.wasi_http_fields import Fields
 from emulator.host.wasi_io_base import InputStream, IoError, Pollable, StreamClosed, StreamFailed
-from emulator.oplog.entries import Json
+from emulator.oplog.entries import Base64Text, Json
 
 GET = "http::types::future_incoming_response::get"
 READ = "http::types::incoming_body_stream::read"
@@ -123,16 +123,19 @@ class BodyInput(InputStream):
 
 
 def _encode_read(out: bytes | Variant | None) -> Json:
-    """A read's oplog form: its bytes (base64), the end of the body, or the error-code it failed with."""
+    """A read's oplog form: its bytes (base64), the end of the body, or the error-code it failed with.
+
+    The text keeps the bytes too, so the store can keep a large chunk as raw bytes (codec.encode_external)."""
     if isinstance(out, bytes):
-        return {"data": cv.b64(out)}
+        return {"data": Base64Text(out)}
     return {"closed": True} if out is None else {"error": codes.to_json(out)}
 
 
 def _decode_read(data: Json) -> bytes | Variant | None:
     assert isinstance(data, dict)
     if "data" in data:
-        return cv.unb64(str(data["data"]))
+        text = data["data"]
+        return text.raw if isinstance(text, Base64Text) else cv.unb64(str(text))
     return None if data.get("closed") else codes.from_json(data["error"])
 
 

@@ -9,13 +9,19 @@ Format (stable; the golden files in tests/golden/entries pin it):
 * tuples are arrays; a ``DurableFunctionType`` is ``{"begin-index": null, "kind": "read-local"}``;
 * inside values, a non-finite float is ``{"$float": "nan" | "inf" | "-inf"}`` and an object key that starts
   with ``$`` gets one more ``$`` (``"$x"`` is stored as ``"$$x"``), so payloads can never look like markers.
+
+External payloads (the store's form; tests/golden/codec/external-payload.json pins it): ``encode_external``
+moves every string value longer than ``EXTERNAL_MIN_CHARS`` out of the text, as Golem moves large oplog payloads
+out of line. Its place holds ``{"$external": {"encoding": "base64" | "utf-8", "part": N, "size": BYTES}}`` and
+part N is returned as bytes: the raw bytes of a ``Base64Text`` (encoding "base64"), else the string's UTF-8.
+``decode(text, parts)`` puts the very same strings back. ``encode`` alone never produces this form.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -27,11 +33,18 @@ from emulator.oplog.entries import (
     WRITE_LOCAL,
     WRITE_REMOTE,
     WRITE_REMOTE_BATCHED,
+    Base64Text,
     DurableFunctionType,
     OplogEntry,
 )
 
-__all__ = ["decode", "encode"]
+__all__ = ["EXTERNAL_MIN_CHARS", "EXTERNAL_MARKER", "decode", "encode", "encode_external"]
+
+EXTERNAL_MIN_CHARS = 1 << 16
+"""Strings longer than this are stored out of line by ``encode_external`` (Golem's 64 KiB payload limit)."""
+EXTERNAL_MARKER = '"$external"'
+"""How an encoded entry that refers to external parts can be recognised without parsing it."""
+_EXTERNAL = "$external"
 
 _Conv = Callable[[Any], Any]
 
@@ -72,7 +85,7 @@ def _pairs_in(v: list[list[str]]) -> tuple[tuple[str, str], ...]:
 class _Spec:
     """Precomputed per-class field list, so encode/decode never introspect dataclasses per call."""
 
-    __slots__ = ("cls", "kind", "out", "inp", "keys")
+    __slots__ = ("cls", "kind", "out", "inp", "keys", "json_fields")
 
     def __init__(self, cls: type[OplogEntry]) -> None:
         self.cls = cls
@@ -94,6 +107,8 @@ class _Spec:
             self.out.append((f.name, key, conv_out))
             self.inp.append((key, f.name, conv_in))
         self.keys = frozenset(k for k, _, _ in self.inp)
+        # Only free-form JSON fields can hold a string long enough to be stored out of line.
+        self.json_fields = tuple(f.name for f in fields(cls) if str(f.type) in ("Json", "Json | None"))
 
 
 _BY_KIND = {kind: _Spec(cls) for kind, cls in ENTRY_TYPES.items()}
@@ -112,14 +127,60 @@ def _escape(v: Any) -> Any:
     return v
 
 
-def _unescape(v: Any) -> Any:
+def _unescape(v: Any, parts: Sequence[bytes] | None) -> Any:
     if isinstance(v, dict):
-        if len(v) == 1 and "$float" in v:
-            return float(v["$float"])
-        return {(k[1:] if k.startswith("$") else k): _unescape(x) for k, x in v.items()}
+        if len(v) == 1:
+            if "$float" in v:
+                return float(v["$float"])
+            if _EXTERNAL in v:
+                return _internalize(v[_EXTERNAL], parts)
+        return {(k[1:] if k.startswith("$") else k): _unescape(x, parts) for k, x in v.items()}
     if isinstance(v, list):
-        return [_unescape(x) for x in v]
+        return [_unescape(x, parts) for x in v]
     return v
+
+
+def _has_long(v: Any) -> bool:
+    if isinstance(v, str):
+        return len(v) > EXTERNAL_MIN_CHARS
+    if isinstance(v, dict):
+        return any(_has_long(x) for x in v.values())
+    if isinstance(v, list | tuple):
+        return any(_has_long(x) for x in v)
+    return False
+
+
+def _externalize(v: Any, parts: list[bytes]) -> Any:
+    """``v`` (already escaped) with every long string replaced by a marker; its bytes appended to ``parts``."""
+    if isinstance(v, str):
+        if len(v) <= EXTERNAL_MIN_CHARS:
+            return v
+        if isinstance(v, Base64Text):
+            encoding, data = "base64", v.raw
+        else:
+            encoding, data = "utf-8", v.encode("utf-8", "surrogatepass")
+        parts.append(data)
+        return {_EXTERNAL: {"encoding": encoding, "part": len(parts) - 1, "size": len(data)}}
+    if isinstance(v, dict):  # in key order, as the text has them: part numbers do not depend on dict order
+        return {k: _externalize(v[k], parts) for k in sorted(v)}
+    if isinstance(v, list | tuple):
+        return [_externalize(x, parts) for x in v]
+    return v
+
+
+def _internalize(ref: Any, parts: Sequence[bytes] | None) -> str:
+    if parts is None:
+        raise ValueError("the entry refers to an external payload; read it through the store that holds it")
+    if not isinstance(ref, dict) or not isinstance(ref.get("part"), int) or not 0 <= ref["part"] < len(parts):
+        raise ValueError(f"bad external payload reference {ref!r} ({len(parts)} parts)")
+    data = parts[ref["part"]]
+    if len(data) != ref.get("size"):
+        raise ValueError(f"external payload {ref['part']} has {len(data)} bytes, the entry says {ref.get('size')}")
+    if ref.get("encoding") == "base64":
+        return Base64Text(data)
+    if ref.get("encoding") == "utf-8":
+        return bytes(data).decode("utf-8", "surrogatepass")
+    raise ValueError(f"unknown external payload encoding {ref.get('encoding')!r}")
 
 
 def encode(entry: OplogEntry) -> str:
@@ -147,8 +208,25 @@ def encode(entry: OplogEntry) -> str:
     return escaped
 
 
-def decode(text: str | bytes) -> OplogEntry:
-    """The entry whose wire form is ``text``; OplogError if it is not a valid entry."""
+def encode_external(entry: OplogEntry) -> tuple[str, list[bytes]]:
+    """The store's form of ``entry``: like ``encode``, with long strings moved out as parts (see the top)."""
+    spec = _BY_CLASS.get(type(entry))
+    if spec is None or not any(_has_long(getattr(entry, name)) for name in spec.json_fields):
+        return encode(entry), []
+    body: dict[str, Any] = {}
+    for attr, key, conv in spec.out:
+        value = getattr(entry, attr)
+        body[key] = value if conv is None or value is None else conv(value)
+    parts: list[bytes] = []
+    body = {k: _externalize(_escape(body[k]), parts) for k in sorted(body)}
+    body["$type"] = spec.kind
+    text: str = _ENCODE(body)
+    return text, parts
+
+
+def decode(text: str | bytes, parts: Sequence[bytes] | None = None) -> OplogEntry:
+    """The entry whose wire form is ``text`` (with its external ``parts``, if it has any); OplogError if it is
+    not a valid entry."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     try:
@@ -170,7 +248,7 @@ def decode(text: str | bytes) -> OplogEntry:
         raise OplogError(f"malformed {kind} oplog entry (missing fields {missing}, unknown fields {extra})")
     try:
         if text.count('"$') > 1:  # only escaped payloads contain '"$' besides the discriminator
-            body = {k: _unescape(v) for k, v in body.items()}
+            body = {k: _unescape(v, parts) for k, v in body.items()}
         kwargs = {attr: (body[key] if conv is None or body[key] is None else conv(body[key]))
                   for key, attr, conv in spec.inp}
         entry: OplogEntry = spec.cls(**kwargs)

@@ -6,6 +6,7 @@ kebab-case. Entries are immutable values; ``codec`` is the only place that turns
 
 from __future__ import annotations
 
+import binascii
 import time
 from dataclasses import dataclass, field
 from typing import ClassVar, TypeAlias
@@ -13,6 +14,19 @@ from typing import ClassVar, TypeAlias
 Json: TypeAlias = "None | bool | int | float | str | list[Json] | dict[str, Json]"
 """Any JSON-able value. NaN and infinities are allowed (the codec escapes them); bytes are not: encode them
 yourself (e.g. base64). Tuples are accepted but read back as lists."""
+
+
+class Base64Text(str):
+    """Base64 text of some bytes that also keeps the bytes (``raw``), so that neither the store, which keeps a
+    large payload as a raw BLOB, nor the host reading it back has to decode the text again. It is an ordinary
+    ``str`` everywhere else (equality, JSON, display)."""
+
+    raw: bytes
+
+    def __new__(cls, raw: bytes) -> Base64Text:
+        self = super().__new__(cls, binascii.b2a_base64(raw, newline=False).decode("ascii"))
+        self.raw = bytes(raw)
+        return self
 
 
 def now_ms() -> int:

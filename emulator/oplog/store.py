@@ -14,12 +14,12 @@ from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote
 
 from emulator.errors import OplogConflict, OplogError, WorkerNotFound
-from emulator.oplog.codec import decode, encode
+from emulator.oplog.codec import EXTERNAL_MARKER, decode, encode, encode_external
 from emulator.oplog.entries import Create, OplogEntry
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "OplogStore", "PromiseState", "SqliteStore"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the payloads table (large strings of entries, out of line); 1 is upgraded when opened
 APPLICATION_ID = 0x676F6C65  # "gole": lets us tell our files from other SQLite databases at a glance
 _MAX_INDEX = 2**63 - 1
 
@@ -37,9 +37,16 @@ CREATE TABLE leases(worker TEXT PRIMARY KEY, pid INTEGER NOT NULL, since INTEGER
 CREATE TABLE requests(worker TEXT NOT NULL, kind TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE components(name TEXT NOT NULL, version INTEGER NOT NULL, hash TEXT NOT NULL,
     PRIMARY KEY(name, version)) WITHOUT ROWID;
+""" + "\n"
+# Version 2: the parts codec.encode_external moved out of an entry (HTTP body chunks: raw bytes, not base64),
+# written in the same transaction as the entry. A rowid table: large rows do not belong in a WITHOUT ROWID one.
+_PAYLOADS = """
+CREATE TABLE payloads(worker TEXT NOT NULL, idx INTEGER NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY(worker, idx, part));
 """
 _READ = "SELECT idx, body FROM oplog WHERE worker = ? AND idx >= ? AND idx <= ? ORDER BY idx"
 _LAST = "SELECT MAX(idx) FROM oplog WHERE worker = ?"
+_PARTS = "SELECT idx, part, data FROM payloads WHERE worker = ? AND idx >= ? AND idx <= ? ORDER BY idx, part"
 
 
 @contextmanager
@@ -182,7 +189,7 @@ class SqliteStore:
             db.execute("BEGIN IMMEDIATE")
             try:  # re-check under the write lock: another process may have initialised it meanwhile
                 if not db.execute("SELECT 1 FROM sqlite_master").fetchone():
-                    for stmt in _SCHEMA.split(";"):
+                    for stmt in (_SCHEMA + _PAYLOADS).split(";"):
                         if stmt.strip():
                             db.execute(stmt)
                     db.execute("INSERT INTO meta(schema_version) VALUES (?)", (SCHEMA_VERSION,))
@@ -198,6 +205,10 @@ class SqliteStore:
         version = row[0] if row else None
         if version == SCHEMA_VERSION:
             return None
+        if version == 1:  # a version-1 file holds no external payloads: readable as it is, upgraded when writable
+            if not self.readonly:
+                self._upgrade_from_1()
+            return None
         if isinstance(version, int) and version > SCHEMA_VERSION:
             raise OplogError(
                 f"{self.path} was written by a newer golem-emu (schema {version}, this one reads "
@@ -207,6 +218,18 @@ class SqliteStore:
             f"{self.path} has unknown schema version {version!r} (this golem-emu reads {SCHEMA_VERSION}); "
             "move it away or pass another --data-dir"
         )
+
+    def _upgrade_from_1(self) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("SELECT schema_version FROM meta").fetchone()[0] == 1:  # not upgraded meanwhile
+                db.execute(_PAYLOADS)
+                db.execute("UPDATE meta SET schema_version = ?", (SCHEMA_VERSION,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -256,7 +279,8 @@ class SqliteStore:
     def delete_worker(self, name: str) -> None:
         """Delete the worker, its oplog and its promises (no-op if absent)."""
         with self._write() as db:
-            for table, column in (("workers", "name"), ("oplog", "worker"), ("promises", "worker")):
+            for table, column in (("workers", "name"), ("oplog", "worker"), ("promises", "worker"),
+                                  ("payloads", "worker")):
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
 
     def worker_names(self) -> list[str]:
@@ -276,7 +300,21 @@ class SqliteStore:
         """Entries ``start..=end`` (``end`` None: to the last), with their indices."""
         with _gc_paused():
             rows = self._query(_READ, (name, start, _MAX_INDEX if end is None else end))
+            return self._decode_rows(name, rows)
+
+    def _decode_rows(self, name: str, rows: list[Any]) -> list[tuple[int, OplogEntry]]:
+        """Decode (idx, body) rows, resolving the external payloads of those that refer to any."""
+        external = [i for i, b in rows if EXTERNAL_MARKER in b]
+        if not external:
             return [(i, decode(b)) for i, b in rows]
+        parts: dict[int, list[bytes]] = {}
+        for i, part, data in self._query(_PARTS, (name, external[0], external[-1])):
+            if part == len(parts.setdefault(i, [])):
+                parts[i].append(data)
+        try:
+            return [(i, decode(b, parts.get(i, []))) for i, b in rows]
+        except OplogError as e:
+            raise OplogError(f"worker {name!r}: {e}") from e
 
     def iter_entries(
         self, name: str, start: int = 1, end: int | None = None, chunk: int = 1024
@@ -285,23 +323,27 @@ class SqliteStore:
         stop = _MAX_INDEX if end is None else end
         while start <= stop:
             rows = self._query(_READ + " LIMIT ?", (name, start, stop, chunk))
-            for i, b in rows:
-                yield i, decode(b)
+            yield from self._decode_rows(name, rows)
             if len(rows) < chunk:
                 return
             start = rows[-1][0] + 1
 
     def entry(self, name: str, idx: int) -> OplogEntry:
         """The entry at ``idx``; OplogError if there is none."""
-        rows = self._query("SELECT body FROM oplog WHERE worker = ? AND idx = ?", (name, idx))
+        rows = self._query("SELECT idx, body FROM oplog WHERE worker = ? AND idx = ?", (name, idx))
         if not rows:
             raise OplogError(f"worker {name!r} has no oplog entry {idx} (last is {self.last_index(name)})")
-        return decode(rows[0][0])
+        return self._decode_rows(name, rows)[0][1]
 
     def append(self, name: str, first_index: int, entries: Sequence[OplogEntry]) -> None:
         """Append atomically at ``first_index``; OplogConflict unless the last index is ``first_index-1``."""
         # encode first: it is what rejects non-entries with a clear TypeError
-        rows = [(name, first_index + n, encode(e), e.kind, e.timestamp) for n, e in enumerate(entries)]
+        rows = []
+        parts: list[tuple[str, int, int, bytes]] = []
+        for n, e in enumerate(entries):
+            body, external = encode_external(e)
+            rows.append((name, first_index + n, body, e.kind, e.timestamp))
+            parts.extend((name, first_index + n, k, data) for k, data in enumerate(external))
         if not rows:
             return
         with self._write() as db:
@@ -314,6 +356,8 @@ class SqliteStore:
                     f"{first_index - 1}, found {last}); run each worker in one golem-emu process at a time"
                 )
             db.executemany("INSERT INTO oplog(worker, idx, body, kind, timestamp) VALUES (?, ?, ?, ?, ?)", rows)
+            if parts:
+                db.executemany("INSERT INTO payloads(worker, idx, part, data) VALUES (?, ?, ?, ?)", parts)
 
     def create_promise(self, worker: str, idx: int) -> None:
         """Create a pending promise (SET NX: an existing promise is left alone)."""

@@ -63,3 +63,18 @@ def test_low_level_download_and_upload(worker: Worker, http_server: CountingServ
     assert worker.invoke("download", [json.dumps(f"{http_server.base}/bytes/3000000"), "1048576"]).response == "3000000"
     assert worker.invoke("upload", [json.dumps(f"{http_server.base}/sink"), "3000000", "65536"]).response == "7"
     assert http_server.bodies["/sink"] == [bytes(3_000_000)]
+
+
+def test_large_bodies_are_journaled_out_of_line_and_replayed(
+    runtime: Runtime, store: SqliteStore, http_server: CountingServer,
+) -> None:
+    worker = Worker.open(runtime, store, "w", guest("http-effects"))
+    url = f"{http_server.base}/bytes/300000"
+    first = worker.invoke("download", [json.dumps(url), "65536"])
+    assert first.response == "300000"
+    sent = sum(http_server.counts.values())
+    parts = store._db.execute("SELECT COUNT(*), SUM(length(data)) FROM payloads WHERE worker = 'w'").fetchone()
+    assert parts[0] >= 1 and parts[1] <= 300000  # raw bytes, not base64
+    again = Worker.open(runtime, store, "w", guest("http-effects"))
+    assert again.recover() == {first.idempotency_key: first.response}
+    assert sum(http_server.counts.values()) == sent  # replayed from the oplog, nothing sent again
