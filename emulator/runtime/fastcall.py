@@ -26,16 +26,41 @@ try:
 except (ImportError, AttributeError):  # pragma: no cover - a wasmtime-py other than 50.x
     _CALLBACK = None
 
-_Entry = tuple[Callable[..., Any], tuple[Callable[[Any], Any], ...], Any]
+_Entry = tuple[Callable[..., Any], tuple[Callable[[Any], Any] | None, ...], Any]
 _TABLE: dict[int, _Entry] = {}
 _ids = itertools.count(1)
+
+
+class HostHandle:
+    """A resource handle the guest passed in, already resolved to our representation (what `ResourceHost.rep`
+    gives): it saves building a ResourceAny and a ResourceHost, each with a finalizer, on every call."""
+
+    __slots__ = ("rep",)
+
+    def __init__(self, rep: int) -> None:
+        self.rep = rep
+
+
+def _resource_from_c(context: Any, c: Any) -> Any:
+    """An own/borrow parameter: a HostHandle for a host resource, else the ResourceAny wasmtime-py would give."""
+    any_ptr = ffi.take_pointer(c.of, "resource")
+    host = ctypes.POINTER(ffi.wasmtime_component_resource_host_t)()
+    error = ffi.wasmtime_component_resource_any_to_host(context, any_ptr, ctypes.byref(host))
+    if error:
+        ffi.wasmtime_error_delete(error)
+        return wc.ResourceAny._from_ptr(any_ptr)
+    rep = ffi.wasmtime_component_resource_host_rep(host)
+    ffi.wasmtime_component_resource_host_delete(host)
+    ffi.wasmtime_component_resource_any_delete(any_ptr)
+    return HostHandle(rep)
 
 
 def _trampoline(data: Any, context: Any, ty_raw: Any, args: Any, nargs: int, results: Any, nresults: int) -> Any:
     func, param_convs, result_ty = _TABLE[data or 0]
 
     def run(store: Any) -> None:
-        result = func(store, *[conv(args[i]) for i, conv in enumerate(param_convs)])
+        result = func(store, *[_resource_from_c(context, args[i]) if conv is None else conv(args[i])
+                               for i, conv in enumerate(param_convs)])
         if result_ty is not None:
             result_ty.convert_to_c(store, result, results)
 
@@ -110,8 +135,9 @@ def add_func(inst: wc.LinkerInstance, name: str, func: Callable[..., Any], ty: w
         return
     key = next(_ids)
     result = ty.result
-    _TABLE[key] = (func, tuple(freeze(t).convert_from_c for _, t in ty.params),
-                   None if result is None else freeze(result))
+    convs = tuple(None if isinstance(t, wc.OwnType | wc.BorrowType) else freeze(t).convert_from_c
+                  for _, t in ty.params)
+    _TABLE[key] = (func, convs, None if result is None else freeze(result))
     encoded = name.encode("utf-8")
     err = _ADD(inst.ptr(), ctypes.create_string_buffer(encoded), len(encoded), _C_TRAMPOLINE, key, _C_FINALIZE)
     if err:
