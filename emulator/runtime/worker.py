@@ -5,21 +5,18 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import tempfile
 import uuid
-from base64 import b64decode, b64encode
+from base64 import b64decode
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import wasmtime
-from wasmtime import component as wc
 
 from emulator import values
 from emulator.chaos.points import COMMIT, PERSIST, Chaos
 from emulator.errors import (
-    ComponentError,
     EmulatorError,
     GuestTrap,
     NondeterminismError,
@@ -35,11 +32,8 @@ from emulator.oplog.entries import (
     Exited,
     ExportedFunctionCompleted,
     ExportedFunctionInvoked,
-    FailedUpdate,
     Interrupted,
     Log,
-    PendingUpdate,
-    SuccessfulUpdate,
     Suspend,
 )
 from emulator.oplog.oplog import Oplog
@@ -48,15 +42,14 @@ from emulator.replay.durability import GOLEM_1_1, Durability
 from emulator.replay.retry import DEFAULT_POLICY, Clock, RealClock, get_delay
 from emulator.replay.state import ReplayState, describe
 from emulator.replay.status import SummaryCache, WorkerSummary
+from emulator.runtime import updates
 from emulator.runtime.catalog import component_uuid, list_workers
 from emulator.runtime.control import InterruptWatcher, Lease
 from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
-from emulator.runtime.linker import build_linker, check_imports
+from emulator.runtime.instance import Instance, call_snapshot
+from emulator.runtime.linker import check_imports
 from emulator.runtime.management import current_component_hash, snapshot_to_load
 from emulator.signals import ExitSignal, JumpSignal, SuspendSignal
-
-# One epoch tick: nothing bumps the engine's epoch except an interrupt request (see control.py).
-_INTERRUPT_DEADLINE = 1
 
 
 @dataclass(frozen=True)
@@ -86,76 +79,6 @@ def prepare_call(loaded: LoadedComponent, function: str, args: Sequence[str]) ->
     export = loaded.find_export(function)
     parsed = values.parse_args(list(args), list(export.params), func_name=export.name)
     return PreparedCall(export, tuple(values.format(v, ty) for v, (_, ty) in zip(parsed, export.params, strict=True)))
-
-
-class Instance:
-    """One wasmtime instance of a worker plus its host context; discarded after a trap."""
-
-    def __init__(self, runtime: Runtime, loaded: LoadedComponent, ctx: HostContext, info: WorkerInfo) -> None:
-        self.loaded = loaded
-        self.ctx = ctx
-        self.store = wasmtime.Store(runtime.engine)
-        self.store.set_epoch_deadline(_INTERRUPT_DEADLINE)
-        self._output: list[str] = []  # guest output journaled by our WASI, in order
-        self._out_path: str | None = None
-        if runtime.wasi == "golem":
-            forward = ctx.on_output
-
-            def collect(stream: str, text: str) -> None:
-                self._output.append(text)
-                if forward is not None:
-                    forward(stream, text)
-
-            ctx.on_output = collect
-        else:  # wasmtime's built-in WASI writes stdout/stderr to a file we read back
-            fd, self._out_path = tempfile.mkstemp(prefix="golem-emu-out-")
-            os.close(fd)
-            wasi = wasmtime.WasiConfig()
-            wasi.argv = [info.name, *info.args]
-            wasi.env = [list(kv) for kv in info.env]
-            wasi.stdout_file = self._out_path
-            wasi.stderr_file = self._out_path
-            self.store.set_wasi(wasi)
-        linker = build_linker(runtime.engine, loaded, ctx, runtime.wasi)
-        try:
-            self.instance = linker.instantiate(self.store, loaded.component)
-        except wasmtime.WasmtimeError as e:
-            raise ComponentError(f"cannot instantiate {loaded.path.name}: {_one_line(e)}") from None
-        self._funcs: dict[str, wc.Func] = {}
-
-    def func(self, export: ExportedFunction) -> wc.Func:
-        """The callable for an export, looked up once per instance."""
-        f = self._funcs.get(export.name)
-        if f is None:
-            parent = None
-            if export.interface is not None:
-                parent = self.loaded.component.get_export_index(export.interface)
-            idx = self.loaded.component.get_export_index(export.func, parent)
-            found = self.instance.get_func(self.store, idx) if idx is not None else None
-            if found is None:
-                raise ComponentError(f"{self.loaded.path.name} has no callable export {export.name}")
-            f = self._funcs[export.name] = found
-        return f
-
-    def output_mark(self) -> int:
-        """A position in the captured guest output."""
-        if self._out_path is None:
-            return len(self._output)
-        return os.path.getsize(self._out_path)
-
-    def output_since(self, mark: int) -> str:
-        """Guest output captured after `mark`."""
-        if self._out_path is None:
-            return "".join(self._output[mark:])
-        with open(self._out_path, "rb") as f:
-            f.seek(mark)
-            return f.read().decode("utf-8", errors="replace")
-
-    def close(self) -> None:
-        """Forget the captured output."""
-        self._output.clear()
-        if self._out_path is not None:
-            Path(self._out_path).unlink(missing_ok=True)
 
 
 INTERRUPTED = "Interrupted via the Golem API"  # Golem's text for an interrupted invocation
@@ -189,12 +112,6 @@ def keep_component(loaded: LoadedComponent, components_dir: Path) -> Path:
     return target
 
 
-def _one_line(e: BaseException) -> str:
-    """wasmtime's multi-line error (with its 'Caused by' chain) folded into one line."""
-    parts = [line.strip() for line in str(e).splitlines() if line.strip() and line.strip() != "Caused by:"]
-    return ": ".join(parts) if parts else type(e).__name__
-
-
 def _last_error_line(output: str) -> str | None:
     """The last line of a Python traceback the guest printed (e.g. "RuntimeError: boom"), if any."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
@@ -207,11 +124,6 @@ def _last_error_line(output: str) -> str | None:
 def _is_stack_overflow(error: EmulatorError) -> bool:
     # Golem never retries a stack overflow: it would overflow again.
     return isinstance(error, GuestTrap) and "call stack exhausted" in str(error)
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
 
 
 class Worker:
@@ -488,104 +400,18 @@ class Worker:
         self._instance = inst
         snapshot = snapshot_to_load(entries)
         if snapshot is not None:  # a snapshot-based update replaced the history before it
-            failure = self._call_snapshot(inst, "load-snapshot", "load", [b64decode(snapshot)])
+            failure = call_snapshot(inst, "load-snapshot", "load", [b64decode(snapshot)])
             if failure is not None:
                 raise GuestTrap(f"load-snapshot failed while recovering from the update snapshot: {failure}")
         self._replay(inst)
         return inst
 
-    def _snapshot_export(self, loaded: LoadedComponent, interface: str, func: str) -> ExportedFunction:
-        for export in loaded.exports.values():
-            if export.func == func and (export.interface or "").startswith(f"golem:api/{interface}"):
-                return export
-        raise UsageError(f"{loaded.path.name} does not export golem:api/{interface}; a snapshot update needs it")
-
-    def _call_snapshot(self, inst: Instance, interface: str, func: str, args: list[Any]) -> Any:
-        """Call save-snapshot/load-snapshot in Golem's snapshotting mode: live, nothing journaled."""
-        export = self._snapshot_export(inst.loaded, interface, func)
-        callable_ = inst.func(export)
-        inst.ctx.durability.snapshotting = True
-        try:
-            value = callable_(inst.store, *args)
-            callable_.post_return(inst.store)
-        finally:
-            inst.ctx.durability.snapshotting = False
-        if interface == "save-snapshot":
-            return bytes(value)
-        text = values.format(value, export.result) if export.result is not None else "ok"
-        return None if text.startswith("ok") else text
-
     def update(self, target: LoadedComponent, mode: str = "automatic") -> tuple[bool, str | None]:
         """Move the worker to another component; (succeeded, failure details). On failure it stays put."""
-        check_imports(target, self.runtime.wasi)
-        self._check_accepts_invocations(self.summary())
-        if isinstance(self.store, SqliteStore):
-            self.store.register_component(self.create.component, target.sha256)
-        return self._apply_update(target, mode, pending_written=False)
+        return updates.update(self, target, mode)
 
     def _apply_pending_update(self) -> None:
-        """Carry out an update another worker requested with update-worker (Golem applies it on restart)."""
-        pending = self.summary().pending_update
-        if pending is None or pending.payload_b64 is not None:
-            return
-        data = self._data_dir()
-        path = None if data is None else data / "components" / f"{pending.target_hash}.wasm"
-        if path is None or not path.exists():
-            self.oplog.add_and_commit(FailedUpdate(target_hash=pending.target_hash,
-                                                   details="the target component's wasm is not kept here"))
-            return
-        self._apply_update(self.runtime.load(path), pending.mode, pending_written=True)
-
-    def _apply_update(self, target: LoadedComponent, mode: str, pending_written: bool) -> tuple[bool, str | None]:
-        if mode == "snapshot":
-            payload = self._call_snapshot(self._ready_instance(), "save-snapshot", "save", [])
-            self._drop_instance()
-            self.oplog.add_and_commit(PendingUpdate(
-                target_component=target.path.stem, target_hash=target.sha256, mode="snapshot",
-                payload_b64=b64encode(payload).decode("ascii"),
-            ))
-            failure = self._try_load(target, payload)
-        else:
-            if not pending_written:
-                self.oplog.add_and_commit(PendingUpdate(
-                    target_component=target.path.stem, target_hash=target.sha256, mode="automatic",
-                ))
-            failure = self._try_replay_on(target)
-        if failure is not None:
-            self.oplog.add_and_commit(FailedUpdate(target_hash=target.sha256, details=failure))
-            return False, failure
-        self.oplog.add_and_commit(SuccessfulUpdate(target_component=target.path.stem, target_hash=target.sha256))
-        self.loaded = target
-        self._drop_instance()
-        return True, None
-
-    def _try_replay_on(self, target: LoadedComponent) -> str | None:
-        """Replay the whole oplog on `target`; the divergence or trap text if it does not fit."""
-        old = self.loaded
-        self.loaded = target
-        try:
-            self.recover()
-        except (NondeterminismError, GuestTrap, Unsupported) as e:
-            return str(e)
-        except wasmtime.WasmtimeError as e:
-            return _one_line(e)
-        finally:
-            self.loaded = old
-            self._drop_instance()
-        return None
-
-    def _try_load(self, target: LoadedComponent, payload: bytes) -> str | None:
-        """Instantiate `target` and hand it the snapshot; the failure text if load-snapshot refuses."""
-        entries = [e for _, e in self.oplog.read()]
-        ctx = HostContext(worker=self.info, durability=Durability(self.oplog, ReplayState(entries)),
-                          store=self.store, sandbox=self._sandbox())
-        inst = Instance(self.runtime, target, ctx, self.info)
-        try:
-            return self._call_snapshot(inst, "load-snapshot", "load", [payload])  # type: ignore[no-any-return]
-        except (EmulatorError, wasmtime.WasmtimeError) as e:
-            return str(e)
-        finally:
-            inst.close()
+        updates.apply_pending(self)
 
     def _data_dir(self) -> Path | None:
         path = getattr(self.store, "path", None)

@@ -1,0 +1,94 @@
+"""Updating a worker to another component: automatic (replay on the new code) or snapshot-based."""
+
+from __future__ import annotations
+
+from base64 import b64encode
+from typing import TYPE_CHECKING
+
+import wasmtime
+
+from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, Unsupported
+from emulator.host.context import HostContext
+from emulator.oplog.entries import FailedUpdate, PendingUpdate, SuccessfulUpdate
+from emulator.oplog.store import SqliteStore
+from emulator.replay.durability import Durability
+from emulator.replay.state import ReplayState
+from emulator.runtime.engine import LoadedComponent
+from emulator.runtime.instance import Instance, call_snapshot, one_line
+from emulator.runtime.linker import check_imports
+
+if TYPE_CHECKING:
+    from emulator.runtime.worker import Worker
+
+
+def update(worker: Worker, target: LoadedComponent, mode: str = "automatic") -> tuple[bool, str | None]:
+    """Move the worker to another component; (succeeded, failure details). On failure it stays put."""
+    check_imports(target, worker.runtime.wasi)
+    worker._check_accepts_invocations(worker.summary())
+    if isinstance(worker.store, SqliteStore):
+        worker.store.register_component(worker.create.component, target.sha256)
+    return _apply(worker, target, mode, pending_written=False)
+
+def apply_pending(worker: Worker) -> None:
+    """Carry out an update another worker requested with update-worker (Golem applies it on restart)."""
+    pending = worker.summary().pending_update
+    if pending is None or pending.payload_b64 is not None:
+        return
+    data = worker._data_dir()
+    path = None if data is None else data / "components" / f"{pending.target_hash}.wasm"
+    if path is None or not path.exists():
+        worker.oplog.add_and_commit(FailedUpdate(target_hash=pending.target_hash,
+                                               details="the target component's wasm is not kept here"))
+        return
+    _apply(worker, worker.runtime.load(path), pending.mode, pending_written=True)
+
+def _apply(worker: Worker, target: LoadedComponent, mode: str, pending_written: bool) -> tuple[bool, str | None]:
+    if mode == "snapshot":
+        payload = call_snapshot(worker._ready_instance(), "save-snapshot", "save", [])
+        worker._drop_instance()
+        worker.oplog.add_and_commit(PendingUpdate(
+            target_component=target.path.stem, target_hash=target.sha256, mode="snapshot",
+            payload_b64=b64encode(payload).decode("ascii"),
+        ))
+        failure = _load(worker, target, payload)
+    else:
+        if not pending_written:
+            worker.oplog.add_and_commit(PendingUpdate(
+                target_component=target.path.stem, target_hash=target.sha256, mode="automatic",
+            ))
+        failure = _replay_on(worker, target)
+    if failure is not None:
+        worker.oplog.add_and_commit(FailedUpdate(target_hash=target.sha256, details=failure))
+        return False, failure
+    worker.oplog.add_and_commit(SuccessfulUpdate(target_component=target.path.stem, target_hash=target.sha256))
+    worker.loaded = target
+    worker._drop_instance()
+    return True, None
+
+def _replay_on(worker: Worker, target: LoadedComponent) -> str | None:
+    """Replay the whole oplog on `target`; the divergence or trap text if it does not fit."""
+    old = worker.loaded
+    worker.loaded = target
+    try:
+        worker.recover()
+    except (NondeterminismError, GuestTrap, Unsupported) as e:
+        return str(e)
+    except wasmtime.WasmtimeError as e:
+        return one_line(e)
+    finally:
+        worker.loaded = old
+        worker._drop_instance()
+    return None
+
+def _load(worker: Worker, target: LoadedComponent, payload: bytes) -> str | None:
+    """Instantiate `target` and hand it the snapshot; the failure text if load-snapshot refuses."""
+    entries = [e for _, e in worker.oplog.read()]
+    ctx = HostContext(worker=worker.info, durability=Durability(worker.oplog, ReplayState(entries)),
+                      store=worker.store, sandbox=worker._sandbox())
+    inst = Instance(worker.runtime, target, ctx, worker.info)
+    try:
+        return call_snapshot(inst, "load-snapshot", "load", [payload])  # type: ignore[no-any-return]
+    except (EmulatorError, wasmtime.WasmtimeError) as e:
+        return str(e)
+    finally:
+        inst.close()
