@@ -332,8 +332,9 @@ def main() -> None:
     """Console entry point: EmulatorErrors become one clear line on stderr and a non-zero exit."""
     try:
         cli(standalone_mode=False)
-    except click.exceptions.Abort:
-        fail("aborted", 130)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        fail("interrupted; an unfinished invocation continues by replay when the worker is next used "
+             "(golem-emu resume WORKER)", 130)
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
@@ -342,5 +343,3 @@ def main() -> None:
     except EmulatorError as e:
         notes = "; ".join(getattr(e, "__notes__", []))
         fail(f"{e} ({notes})" if notes else str(e), 1)
-    except KeyboardInterrupt:
-        fail("interrupted", 130)

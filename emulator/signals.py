@@ -34,3 +34,7 @@ class ExitSignal(Signal):
 
 class CrashSignal(Signal):
     """An injected crash: the process 'dies' here, leaving the oplog exactly as committed so far."""
+
+
+class UserInterrupt(Signal):
+    """Ctrl-C arrived during a host call: stop the guest (a KeyboardInterrupt there would be swallowed)."""

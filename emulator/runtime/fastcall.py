@@ -16,6 +16,8 @@ from typing import Any
 
 from wasmtime import component as wc
 
+from emulator.signals import UserInterrupt
+
 _CALLBACK: Any
 try:
     from wasmtime import _ffi as ffi
@@ -59,8 +61,12 @@ def _trampoline(data: Any, context: Any, ty_raw: Any, args: Any, nargs: int, res
     func, param_convs, result_ty = _TABLE[data or 0]
 
     def run(store: Any) -> None:
-        result = func(store, *[_resource_from_c(context, args[i]) if conv is None else conv(args[i])
-                               for i, conv in enumerate(param_convs)])
+        try:
+            result = func(store, *[_resource_from_c(context, args[i]) if conv is None else conv(args[i])
+                                   for i, conv in enumerate(param_convs)])
+        except KeyboardInterrupt:
+            # A BaseException would be swallowed by the ctypes callback and the guest would run on.
+            raise UserInterrupt("interrupted by the user") from None
         if result_ty is not None:
             result_ty.convert_to_c(store, result, results)
 

@@ -49,7 +49,7 @@ from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
 from emulator.runtime.instance import Instance, call_snapshot
 from emulator.runtime.linker import check_imports
 from emulator.runtime.management import current_component_hash, snapshot_to_load
-from emulator.signals import ExitSignal, JumpSignal, SuspendSignal
+from emulator.signals import ExitSignal, JumpSignal, SuspendSignal, UserInterrupt
 
 
 @dataclass(frozen=True)
@@ -305,6 +305,9 @@ class Worker:
             except JumpSignal:
                 self._drop_instance()  # Golem restarts at once and replays up to the jump target
                 continue
+            except UserInterrupt:
+                self._drop_instance()  # like a stopped process: no Error entry; recovery continues the call
+                raise KeyboardInterrupt from None
             except SuspendSignal as s:
                 self.oplog.add_and_commit(Suspend())
                 self._drop_instance()

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from emulator.cli import cli
+from emulator.cli_common import cache_dir
 from tests.conftest import golem_emu, wat_component
 
 
@@ -124,3 +125,24 @@ def test_crash_points_are_listed_and_a_listed_point_is_killed(tmp_path: Path) ->
     assert golem_emu(data, "result", "b", "k", check=True).stdout == again.stdout
     kinds = golem_emu(data, "oplog", "b", "--format", "jsonl", check=True).stdout.count('"exported-function-invoked"')
     assert kinds == 1
+
+
+def test_ctrl_c_stops_the_guest_and_resume_continues(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    data = tmp_path / "data"
+    wasm = str(wat_component("clock_loop", tmp_path))
+    env = {**os.environ, "GOLEM_EMU_CACHE": str(cache_dir())}
+    proc = subprocess.Popen([sys.executable, "-m", "emulator", "--data-dir", str(data), "invoke", wasm, "-w", "c",
+                             "-k", "long", "spin", "300000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and out == ""
+    assert '"running"' in golem_emu(data, "workers", "--format", "jsonl", check=True).stdout
+    assert golem_emu(data, "resume", "c").returncode == 0
+    assert golem_emu(data, "oplog", "c", "--format", "jsonl", check=True).stdout.count("monotonic_clock::now") \
+        == 300_000
