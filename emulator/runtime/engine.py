@@ -137,7 +137,10 @@ def _collect_exports(engine: wasmtime.Engine, component: wc.Component) -> dict[s
         if isinstance(ty, wc.FuncType):
             out[name] = _export(name, None, name, ty)
         elif isinstance(ty, wc.ComponentInstanceType):
-            for fname, fext in ty.exports(engine).items():
+            functions = ty.exports(engine)
+            if name == "exports" and set(functions) == {"init"}:
+                continue  # componentize-py's own start-up hook, not part of the component's API
+            for fname, fext in functions.items():
                 fty = fext.ty
                 if isinstance(fty, wc.FuncType):
                     full = f"{name}.{{{fname}}}"

@@ -146,3 +146,14 @@ def test_ctrl_c_stops_the_guest_and_resume_continues(tmp_path: Path) -> None:
     assert golem_emu(data, "resume", "c").returncode == 0
     assert golem_emu(data, "oplog", "c", "--format", "jsonl", check=True).stdout.count("monotonic_clock::now") \
         == 300_000
+
+
+def test_exports_lists_the_api_without_componentize_py_internals() -> None:
+    runner = CliRunner()
+    from tests.conftest import guest
+
+    result = runner.invoke(cli, ["exports", str(guest("counter"))])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert "emu:counter/api.{increment}() -> u64" in lines
+    assert not any(line.startswith("exports.{init}") for line in lines)
