@@ -138,7 +138,7 @@ def _collect_exports(engine: wasmtime.Engine, component: wc.Component) -> dict[s
             out[name] = _export(name, None, name, ty)
         elif isinstance(ty, wc.ComponentInstanceType):
             functions = ty.exports(engine)
-            if name == "exports" and set(functions) == {"init"}:
+            if name == "exports" and {f for f, e in functions.items() if isinstance(e.ty, wc.FuncType)} == {"init"}:
                 continue  # componentize-py's own start-up hook, not part of the component's API
             for fname, fext in functions.items():
                 fty = fext.ty
