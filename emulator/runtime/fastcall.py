@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from wasmtime import component as wc
@@ -134,16 +135,28 @@ def freeze(ty: Any) -> Any:
     return ty
 
 
-def add_func(inst: wc.LinkerInstance, name: str, func: Callable[..., Any], ty: wc.FuncType) -> None:
-    """Define `name` in `inst` as `func(store, *args)`, converting values by the signature `ty`."""
+@dataclass(frozen=True)
+class Signature:
+    """A host function's parameter and result types, frozen once (FuncType builds new objects per access)."""
+
+    params: tuple[Any, ...]
+    result: Any | None
+
+    @classmethod
+    def of(cls, ty: wc.FuncType) -> Signature:
+        """Read and freeze `ty`'s types."""
+        result = ty.result
+        return cls(tuple(freeze(t) for _, t in ty.params), None if result is None else freeze(result))
+
+
+def add_func(inst: wc.LinkerInstance, name: str, func: Callable[..., Any], sig: Signature) -> None:
+    """Define `name` in `inst` as `func(store, *args)`, converting values by the signature `sig`."""
     if _CALLBACK is None:
         inst.add_func(name, func)
         return
     key = next(_ids)
-    result = ty.result
-    convs = tuple(None if isinstance(t, wc.OwnType | wc.BorrowType) else freeze(t).convert_from_c
-                  for _, t in ty.params)
-    _TABLE[key] = (func, convs, None if result is None else freeze(result))
+    convs = tuple(None if isinstance(t, wc.OwnType | wc.BorrowType) else t.convert_from_c for t in sig.params)
+    _TABLE[key] = (func, convs, sig.result)
     encoded = name.encode("utf-8")
     err = _ADD(inst.ptr(), ctypes.create_string_buffer(encoded), len(encoded), _C_TRAMPOLINE, key, _C_FINALIZE)
     if err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -61,27 +62,32 @@ def check_imports(loaded: LoadedComponent, wasi: str = GOLEM_WASI) -> None:
             raise ComponentError(f"import {import_name} of {loaded.path.name} is not an interface instance")
 
 
-def _guard(ctx: HostContext, fn: Callable[..., Any], ty: wc.FuncType | None) -> Callable[..., Any]:
-    """Wrap a host function: shape adapters, the call's store for resource handles, and the trap cause."""
-    raisers = [_shapes.raiser(t) for _, t in ty.params] if ty is not None else []
-    result = ty.result if ty is not None else None
-    lower = _shapes.lowerer(result) if result is not None else None
-    if not any(raisers) and lower is None:
+@dataclass(frozen=True)
+class _Func:
+    """One host function to bind: the implementation and what converting its values needs."""
 
-        def plain(store: Any, *args: Any) -> Any:
-            ctx.call_store = store
-            try:
-                return fn(ctx, *args)
-            except Exception as e:
-                if ctx.trap_cause is None:
-                    ctx.trap_cause = e
-                raise
+    name: str
+    fn: Callable[..., Any]
+    sig: fastcall.Signature | None  # None for shadowed wasmtime WASI functions
+    raisers: tuple[_shapes.Adapter | None, ...] = ()
+    lower: _shapes.Adapter | None = None
 
-        return plain
 
-    def adapted(store: Any, *args: Any) -> Any:
+# (import name, resource names, functions) per bound interface: everything a component's imports need that
+# does not depend on the instance, derived once per component (type walking costs more than instantiating).
+_Plan = list[tuple[str, list[str], list[_Func]]]
+
+
+def _guard(ctx: HostContext, f: _Func) -> Callable[..., Any]:
+    """Bind a host function to one instance: shape adapters, the call's store, and the trap cause."""
+    fn, raisers, lower = f.fn, f.raisers, f.lower
+    adapt = any(raisers) or lower is not None
+
+    def call(store: Any, *args: Any) -> Any:
         ctx.call_store = store
         try:
+            if not adapt:
+                return fn(ctx, *args)
             value = fn(ctx, *[a if r is None else r(a) for a, r in zip(args, raisers, strict=True)])
             return value if lower is None else lower(value)
         except Exception as e:
@@ -89,7 +95,7 @@ def _guard(ctx: HostContext, fn: Callable[..., Any], ty: wc.FuncType | None) -> 
                 ctx.trap_cause = e
             raise
 
-    return adapted
+    return call
 
 
 def _unsupported(feature: str) -> Callable[..., Any]:
@@ -113,22 +119,34 @@ def _drop_resource(ctx: HostContext) -> Callable[[Any, int], None]:
 _WASI_RESOURCES = frozenset({"pollable", "input-stream", "output-stream", "error"})
 
 
-def _bind_interface(
-    root: wc.LinkerInstance, import_name: str, item: Any, iface: HostInterface, ctx: HostContext,
-    engine: wasmtime.Engine, wasi: str,
-) -> None:
-    with root.add_instance(import_name) as inst:
-        for name, ext in item.exports(engine).items():
-            ty = ext.ty
-            if isinstance(ty, wc.ResourceType):
-                if wasi == WASMTIME_WASI and name in _WASI_RESOURCES:
-                    continue
-                inst.add_resource(name, wc.ResourceType.host(res.type_id(name)), _drop_resource(ctx))
-            elif isinstance(ty, wc.FuncType):
-                fn = iface.functions.get(name)
-                if fn is None:
-                    fn = _unsupported(iface.later or f"{import_name}.{{{name}}}")
-                fastcall.add_func(inst, name, _guard(ctx, fn, ty), ty)
+def _plan_interface(import_name: str, item: Any, iface: HostInterface, engine: wasmtime.Engine,
+                    wasi: str) -> tuple[str, list[str], list[_Func]]:
+    resources: list[str] = []
+    funcs: list[_Func] = []
+    for name, ext in item.exports(engine).items():
+        ty = ext.ty
+        if isinstance(ty, wc.ResourceType):
+            if not (wasi == WASMTIME_WASI and name in _WASI_RESOURCES):
+                resources.append(name)
+        elif isinstance(ty, wc.FuncType):
+            fn = iface.functions.get(name) or _unsupported(iface.later or f"{import_name}.{{{name}}}")
+            sig = fastcall.Signature.of(ty)
+            funcs.append(_Func(name, fn, sig, tuple(_shapes.raiser(t) for t in sig.params),
+                               None if sig.result is None else _shapes.lowerer(sig.result)))
+    return import_name, resources, funcs
+
+
+def _plan(engine: wasmtime.Engine, loaded: LoadedComponent, wasi: str) -> _Plan:
+    plan: _Plan | None = loaded.link_plans.get(wasi)
+    if plan is None:
+        plan = []
+        for import_name, item in loaded.imports.items():
+            iface_name = import_name.partition("@")[0]
+            builtin = wasi == WASMTIME_WASI and iface_name.startswith(_WASMTIME_WASI_PACKAGES)
+            if iface_name in HOST_INTERFACES and not builtin:  # e.g. wasi:logging is ours in both modes
+                plan.append(_plan_interface(import_name, item, HOST_INTERFACES[iface_name], engine, wasi))
+        loaded.link_plans[wasi] = plan
+    return plan
 
 
 def build_linker(
@@ -141,15 +159,17 @@ def build_linker(
         linker.add_wasip2()
         linker.allow_shadowing = True
     with linker.root() as root:
-        for import_name, item in loaded.imports.items():
-            iface_name = import_name.partition("@")[0]
-            builtin = wasi == WASMTIME_WASI and iface_name.startswith(_WASMTIME_WASI_PACKAGES)
-            if iface_name in HOST_INTERFACES and not builtin:  # e.g. wasi:logging is ours in both modes
-                _bind_interface(root, import_name, item, HOST_INTERFACES[iface_name], ctx, engine, wasi)
+        for import_name, resources, funcs in _plan(engine, loaded, wasi):
+            with root.add_instance(import_name) as inst:
+                for name in resources:
+                    inst.add_resource(name, wc.ResourceType.host(res.type_id(name)), _drop_resource(ctx))
+                for f in funcs:
+                    assert f.sig is not None
+                    fastcall.add_func(inst, f.name, _guard(ctx, f), f.sig)
         if wasi == WASMTIME_WASI:
             version = registered_wasi_version(engine)
             for iface_name, table in WASI_SHADOWS.items():
                 with root.add_instance(f"{iface_name}@{version}") as inst:
                     for name, fn in table.items():
-                        inst.add_func(name, _guard(ctx, fn, None))  # no variant-like types here
+                        inst.add_func(name, _guard(ctx, _Func(name, fn, None)))  # no variant-like types here
     return linker
