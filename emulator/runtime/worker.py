@@ -59,7 +59,7 @@ class InvocationResult:
     idempotency_key: str
     function: str
     response: str | None  # WAVE text, None for a function without result
-    status: str  # "completed" | "suspended"
+    status: str  # "completed", or the invocation stopped unfinished: "suspended", "interrupted", "exited"
     cached: bool = False  # answered from the oplog by idempotency key, nothing ran
     promise: tuple[str, int] | None = None  # for "suspended": the awaited promise (worker, oplog index)
     output: str = ""  # what the guest wrote to stdout/stderr while live
@@ -309,25 +309,26 @@ class Worker:
                 self._drop_instance()  # like a stopped process: no Error entry; recovery continues the call
                 raise KeyboardInterrupt from None
             except SuspendSignal as s:
-                self.oplog.add_and_commit(Suspend())
-                self._drop_instance()
-                return InvocationResult(key, export.name, None, "suspended", detail=s.reason, promise=s.promise)
+                return self._stopped(Suspend(), "suspended", key, export, s.reason, s.promise)
             except ExitSignal as x:
-                self.oplog.add_and_commit(Exited())
-                self._drop_instance()
-                return InvocationResult(key, export.name, None, "exited", detail=str(x))
+                return self._stopped(Exited(), "exited", key, export, str(x))
             except (NondeterminismError, GuestTrap, Unsupported) as e:
                 error: EmulatorError = e
             except wasmtime.WasmtimeError as e:
                 if watcher is not None and watcher.requested.is_set():
-                    self.oplog.add_and_commit(Interrupted())
-                    self._drop_instance()
-                    return InvocationResult(key, export.name, None, "interrupted", detail=INTERRUPTED)
+                    return self._stopped(Interrupted(), "interrupted", key, export, INTERRUPTED)
                 error = self._classify_trap(e, inst)
             delay = self._record_failure(error)
             if delay is None:
                 raise error
             self.clock.sleep(delay)
+
+    def _stopped(self, entry: Suspend | Exited | Interrupted, status: str, key: str, export: ExportedFunction,
+                 detail: str, promise: tuple[str, int] | None = None) -> InvocationResult:
+        """The invocation stops unfinished: record why (a hint entry) and drop the instance."""
+        self.oplog.add_and_commit(entry)
+        self._drop_instance()
+        return InvocationResult(key, export.name, None, status, detail=detail, promise=promise)
 
     def _classify_trap(self, trap: wasmtime.WasmtimeError, inst: Instance | None) -> EmulatorError:
         """The EmulatorError a host function raised, or a GuestTrap describing the wasm trap."""
