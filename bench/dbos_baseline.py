@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import pathlib
+import sqlite3
 import tempfile
 import time
 from typing import Any
@@ -52,10 +53,18 @@ def _quiet() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+def _create_wal(db: pathlib.Path) -> None:
+    """Create DBOS's SQLite file already in WAL mode (a setting the file keeps). Switching it later, once DBOS's
+    background threads have it open, could fail with "database is locked": the switch needs the only connection."""
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+    finally:
+        conn.close()
+
+
 def _use_wal(engine: sa.Engine) -> None:
-    """Switch DBOS's SQLite file to golem-emu's oplog settings (WAL, synchronous=NORMAL) from stock (DELETE, FULL)."""
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    """golem-emu's oplog settings (WAL, synchronous=NORMAL) instead of stock (DELETE, FULL) on every connection."""
     sa.event.listen(engine, "connect", lambda dbapi_conn, _rec: dbapi_conn.execute("PRAGMA synchronous=NORMAL"))
     engine.dispose()
 
@@ -75,6 +84,8 @@ def measure_dbos(steps: int, workdir: pathlib.Path, wal: bool = False) -> dict[s
         "console_log_level": "CRITICAL",
     }
     _state["crash"] = True
+    if wal:
+        _create_wal(db)
     dbos = DBOS(config=config)
     _quiet()
     DBOS.launch()
