@@ -20,7 +20,7 @@ import wasmtime
 from wasmtime import component as wc
 
 from bench.report import Figure, us
-from emulator.cli_common import cache_dir
+from emulator.cli.common import cache_dir
 from emulator.oplog.store import SqliteStore
 from emulator.runtime.engine import Runtime
 from emulator.runtime.worker import Worker

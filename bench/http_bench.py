@@ -18,7 +18,7 @@ from pathlib import Path
 
 import urllib3
 
-from emulator.cli_common import cache_dir
+from emulator.cli.common import cache_dir
 from emulator.oplog.store import SqliteStore
 from emulator.runtime.engine import Runtime
 from emulator.runtime.worker import Worker

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from bench.report import Figure, secs
-from emulator.cli_common import cache_dir
+from emulator.cli.common import cache_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTER = ROOT / "guests" / "build" / "counter.wasm"

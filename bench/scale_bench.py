@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.process_bench import cli
 from bench.report import Figure
-from emulator.cli_common import cache_dir
+from emulator.cli.common import cache_dir
 from emulator.oplog.store import SqliteStore
 from emulator.runtime.engine import Runtime
 from emulator.runtime.worker import Worker

@@ -6,7 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from emulator.cli_common import cache_dir
+from emulator.cli.common import cache_dir
 from emulator.oplog.store import SqliteStore
 from emulator.runtime.engine import Runtime
 from emulator.runtime.worker import Worker

@@ -22,10 +22,10 @@ import pytest
 
 from emulator.chaos.explore import Check, Exploration, Scenario, explore
 from emulator.chaos.points import Chaos
-from emulator.cli_common import cache_dir
+from emulator.cli.common import cache_dir
+from emulator.lifecycle.retry import Clock, VirtualClock
 from emulator.oplog.entries import OplogEntry
 from emulator.oplog.store import SqliteStore
-from emulator.replay.retry import Clock, VirtualClock
 from emulator.runtime.engine import Runtime
 from emulator.runtime.worker import Worker
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.cli_common import cache_dir
+from emulator.cli.common import cache_dir
 from emulator.oplog.store import SqliteStore
 from emulator.runtime.engine import Runtime
 from tests.http_server import CountingServer, serve

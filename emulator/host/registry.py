@@ -6,18 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.host import (
-    golem_host,
-    golem_workers,
-    wasi_cli,
-    wasi_clocks,
-    wasi_filesystem,
-    wasi_http,
-    wasi_io,
-    wasi_logging,
-    wasi_random,
-    wasi_sockets,
-)
+from emulator.host.cli import interfaces as wasi_cli
+from emulator.host.clocks import interfaces as wasi_clocks
+from emulator.host.filesystem import interfaces as wasi_filesystem
+from emulator.host.golem import host as golem_host
+from emulator.host.golem import workers as golem_workers
+from emulator.host.http import interfaces as wasi_http
+from emulator.host.io import interfaces as wasi_io
+from emulator.host.logging import interfaces as wasi_logging
+from emulator.host.random import interfaces as wasi_random
+from emulator.host.sockets import interfaces as wasi_sockets
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from emulator.lifecycle.status import summarize
 from emulator.oplog.entries import Create
 from emulator.oplog.store import OplogStore
-from emulator.replay.status import summarize
 from emulator.runtime.management import current_component_hash
 
 # Component ids are derived from the component's name, so every build of `counter.wasm` is one component.

@@ -26,6 +26,8 @@ from emulator.errors import (
     WorkerFailed,
 )
 from emulator.host.context import HostContext, WorkerInfo
+from emulator.lifecycle.retry import DEFAULT_POLICY, Clock, RealClock, get_delay
+from emulator.lifecycle.status import SummaryCache, WorkerSummary
 from emulator.oplog.entries import (
     Create,
     Error,
@@ -39,9 +41,7 @@ from emulator.oplog.entries import (
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import OplogStore, SqliteStore
 from emulator.replay.durability import GOLEM_1_1, Durability
-from emulator.replay.retry import DEFAULT_POLICY, Clock, RealClock, get_delay
 from emulator.replay.state import ReplayState, describe
-from emulator.replay.status import SummaryCache, WorkerSummary
 from emulator.runtime import updates
 from emulator.runtime.catalog import component_uuid, list_workers
 from emulator.runtime.control import InterruptWatcher, Lease

@@ -9,8 +9,8 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
+from emulator.inspect.index import OplogIndex
 from emulator.oplog.store import SqliteStore
-from emulator.oplog_index import OplogIndex
 from emulator.tui.oplog_screen import OplogScreen
 from emulator.tui.source import OplogSource
 from emulator.tui.workers_screen import WorkersScreen

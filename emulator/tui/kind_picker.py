@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, SelectionList
 
-from emulator.oplog_index import KINDS
+from emulator.inspect.index import KINDS
 
 __all__ = ["KindPicker"]
 

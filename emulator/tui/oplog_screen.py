@@ -15,9 +15,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from emulator import export
 from emulator.errors import EmulatorError
-from emulator.oplog_index import KINDS
+from emulator.inspect import export
+from emulator.inspect.facts import replicas
+from emulator.inspect.index import KINDS
 from emulator.tui.kind_picker import KindPicker
 from emulator.tui.messages import (
     EntryHighlighted,
@@ -35,7 +36,6 @@ from emulator.tui.widgets.oplog_table import OplogTable
 from emulator.tui.widgets.prompt_bar import PromptBar
 from emulator.tui.widgets.replica_panel import ReplicaPanel
 from emulator.tui.widgets.status_line import StatusLine
-from emulator.worker_facts import replicas
 
 if TYPE_CHECKING:
     from emulator.tui.app import OplogApp

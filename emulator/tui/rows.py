@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from emulator import render
+from emulator.inspect import render
+from emulator.inspect.index import LANES, OplogIndex, Region
 from emulator.oplog.entries import OplogEntry
-from emulator.oplog_index import LANES, OplogIndex, Region
 
 __all__ = ["LANE_STYLES", "Columns", "gutter", "header", "row_text"]
 

@@ -15,11 +15,11 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
+from emulator.inspect.index import OplogIndex
+from emulator.inspect.query import Query
+from emulator.inspect.query import parse as parse_query
 from emulator.oplog.entries import ExportedFunctionCompleted, ExportedFunctionInvoked, OplogEntry
 from emulator.oplog.store import SqliteStore
-from emulator.oplog_index import OplogIndex
-from emulator.query import Query
-from emulator.query import parse as parse_query
 
 __all__ = ["OplogSource"]
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from emulator.cli import cli
-from emulator.cli_common import cache_dir
+from emulator.cli.common import cache_dir
 from tests.conftest import golem_emu, wat_component
 
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from emulator.chaos.points import CrashPoint
-from emulator.cli_common import cache_dir
-from emulator.host.wasi_http_responses import GET
+from emulator.cli.common import cache_dir
+from emulator.host.http.responses import GET
 from emulator.oplog.entries import EndRemoteWrite, ImportedFunctionInvoked
 from emulator.oplog.store import SqliteStore
 from tests.conftest import guest
@@ -50,8 +50,8 @@ DRY_RUN = """
 import json, sys
 from pathlib import Path
 from emulator.chaos.points import Chaos
-from emulator.cli_common import Env
-from emulator.replay.retry import VirtualClock
+from emulator.cli.common import Env
+from emulator.lifecycle.retry import VirtualClock
 from emulator.runtime.worker import Worker
 env = Env(Path(sys.argv[1]))
 chaos = Chaos()

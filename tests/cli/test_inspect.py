@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from emulator.cli import cli
-from emulator.cli_inspect import COMMANDS
-from emulator.export import parse_document, parse_jsonl
+from emulator.cli.inspect import COMMANDS
+from emulator.inspect.export import parse_document, parse_jsonl
 from emulator.oplog.entries import READ_LOCAL, Create, ImportedFunctionInvoked, Log
 from emulator.oplog.store import SqliteStore
 from tests.conftest import golem_emu

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from wasmtime.component import Variant
 
-from emulator.host import wasi_cli as cli
-from emulator.host import wasi_io as io
-from emulator.host import wasi_logging
-from emulator.host import wasi_random as rnd
+from emulator.host.cli import interfaces as cli
 from emulator.host.context import HostContext
+from emulator.host.io import interfaces as io
+from emulator.host.logging import interfaces as wasi_logging
+from emulator.host.random import interfaces as rnd
 from emulator.oplog.entries import Log
 from emulator.oplog.store import SqliteStore
 from emulator.signals import ExitSignal

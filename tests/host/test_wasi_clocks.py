@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from emulator.host import wasi_clocks as clocks
 from emulator.host._resources import get
-from emulator.host.wasi_io_base import DeadlinePollable
+from emulator.host.clocks import interfaces as clocks
+from emulator.host.io.objects import DeadlinePollable
 from emulator.oplog.store import SqliteStore
 from tests.host.hostctx import journaled, make_ctx
 

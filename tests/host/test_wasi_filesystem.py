@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from wasmtime.component import Variant
 
-from emulator.host import wasi_filesystem as fs
 from emulator.host._convert import field, record
 from emulator.host._resources import get, own
 from emulator.host.context import HostContext, WorkerInfo
-from emulator.host.wasi_fs_objects import Descriptor, FileStreamFailed, OpenFd
-from emulator.host.wasi_io_base import IoError, StreamClosed
+from emulator.host.filesystem import interfaces as fs
+from emulator.host.filesystem.objects import Descriptor, FileStreamFailed, OpenFd
+from emulator.host.io.objects import IoError, StreamClosed
 from emulator.oplog.entries import Create, ImportedFunctionInvoked
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import OplogStore, SqliteStore

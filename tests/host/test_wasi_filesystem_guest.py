@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from wasmtime.component import Variant
 
-from emulator.cli_common import cache_dir
+from emulator.cli.common import cache_dir
 from emulator.host.context import HostContext, WorkerInfo
 from emulator.oplog.entries import Create
 from emulator.oplog.oplog import Oplog

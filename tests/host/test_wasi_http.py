@@ -11,10 +11,12 @@ from wasmtime.component import Variant
 
 from emulator.errors import GuestTrap
 from emulator.host import _resources as res
-from emulator.host import wasi_http, wasi_http_errors, wasi_io
 from emulator.host._shapes import case
 from emulator.host.context import HostContext
-from emulator.host.wasi_http_responses import GET
+from emulator.host.http import errors as wasi_http_errors
+from emulator.host.http import interfaces as wasi_http
+from emulator.host.http.responses import GET
+from emulator.host.io import interfaces as wasi_io
 from emulator.oplog.entries import BeginRemoteWrite, EndRemoteWrite, ImportedFunctionInvoked, Jump
 from emulator.oplog.store import SqliteStore
 from tests.host.hostctx import entries, journaled, make_ctx, ok, stream_error

@@ -8,10 +8,10 @@ import time
 import pytest
 
 from emulator.errors import GuestTrap
-from emulator.host import wasi_io as io
 from emulator.host._resources import get, own
 from emulator.host.context import HostContext
-from emulator.host.wasi_io_base import (
+from emulator.host.io import interfaces as io
+from emulator.host.io.objects import (
     DeadlinePollable,
     InputStream,
     OutputStream,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emulator.host import wasi_random as rnd
+from emulator.host.random import interfaces as rnd
 from emulator.oplog.store import SqliteStore
 from tests.host.hostctx import journaled, make_ctx
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from wasmtime.component import Variant
 
-from emulator.host import wasi_sockets as ws
 from emulator.host._resources import get, own
 from emulator.host.context import HostContext, WorkerInfo
+from emulator.host.io.objects import Pollable
 from emulator.host.registry import HOST_INTERFACES
-from emulator.host.wasi_io_base import Pollable
+from emulator.host.sockets import interfaces as ws
 from emulator.oplog.entries import Create, ImportedFunctionInvoked
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import SqliteStore

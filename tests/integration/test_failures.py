@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from emulator.cli_common import cache_dir
+from emulator.cli.common import cache_dir
 from emulator.errors import GuestTrap, WorkerFailed
+from emulator.lifecycle.retry import DEFAULT_POLICY, VirtualClock, get_delay
 from emulator.oplog.entries import Error, Jump
 from emulator.oplog.store import SqliteStore
-from emulator.replay.retry import DEFAULT_POLICY, VirtualClock, get_delay
 from emulator.runtime.control import INTERRUPT
 from emulator.runtime.engine import Runtime
 from emulator.runtime.worker import Worker

@@ -15,10 +15,10 @@ import pytest
 
 from emulator.chaos.points import COMMIT, PERSIST, Chaos, CrashPoint
 from emulator.errors import EmulatorError
-from emulator.host.wasi_http_responses import GET
+from emulator.host.http.responses import GET
+from emulator.lifecycle.retry import VirtualClock
 from emulator.oplog.entries import BeginRemoteWrite, EndRemoteWrite, ImportedFunctionInvoked, Jump
 from emulator.oplog.store import SqliteStore
-from emulator.replay.retry import VirtualClock
 from emulator.runtime.engine import Runtime
 from emulator.runtime.worker import Worker
 from emulator.signals import CrashSignal

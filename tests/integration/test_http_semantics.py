@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from emulator.errors import NondeterminismError
+from emulator.lifecycle.retry import VirtualClock
 from emulator.oplog.store import SqliteStore
-from emulator.replay.retry import VirtualClock
 from emulator.runtime.engine import Runtime
 from emulator.runtime.worker import Worker
 from tests.conftest import guest

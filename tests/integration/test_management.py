@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from emulator.errors import UsageError
+from emulator.lifecycle.retry import VirtualClock
 from emulator.oplog.entries import FailedUpdate, PendingUpdate, Revert, SuccessfulUpdate
 from emulator.oplog.store import SqliteStore
-from emulator.replay.retry import VirtualClock
 from emulator.runtime import management
 from emulator.runtime.engine import Runtime
 from emulator.runtime.worker import Worker

@@ -8,6 +8,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from emulator.inspect.index import OplogIndex, Region
+from emulator.lifecycle.status import summarize, trailing_error_count
 from emulator.oplog.entries import (
     READ_LOCAL,
     BeginAtomicRegion,
@@ -30,8 +32,6 @@ from emulator.oplog.entries import (
     Suspend,
 )
 from emulator.oplog.store import SqliteStore
-from emulator.oplog_index import OplogIndex, Region
-from emulator.replay.status import summarize, trailing_error_count
 
 
 class ListStore:

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from emulator import render
+from emulator.inspect import render
+from emulator.inspect.render_detail import entry_detail, pretty_wave
 from emulator.oplog.entries import (
     ENTRY_TYPES,
     CancelInvocation,
@@ -27,7 +28,6 @@ from emulator.oplog.entries import (
     SuccessfulUpdate,
     Suspend,
 )
-from emulator.render_detail import entry_detail, pretty_wave
 from tests.tui.sample import sample_entries
 
 EXTRA = [

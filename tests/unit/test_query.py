@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from emulator.errors import UsageError
+from emulator.inspect.query import QueryError, kind_names, parse
 from emulator.oplog.entries import (
     READ_LOCAL,
     Create,
@@ -20,7 +21,6 @@ from emulator.oplog.entries import (
     Log,
     OplogEntry,
 )
-from emulator.query import QueryError, kind_names, parse
 
 CREATE = Create(worker_name="w", component="shop", component_hash="ab" * 32, env=(("REGION", "eu"),), timestamp=17)
 INVOKE = ExportedFunctionInvoked(function_name="shop:cart/api.{add}", request=('"sku-1"', "5"),

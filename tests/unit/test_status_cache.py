@@ -7,8 +7,8 @@ import dataclasses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from emulator.lifecycle.status import SummaryCache, summarize
 from emulator.oplog.entries import OplogEntry
-from emulator.replay.status import SummaryCache, summarize
 from tests.tui.test_oplog_index import oplogs
 
 

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from emulator.render_detail import entry_detail
+from emulator.inspect.render_detail import entry_detail
 from emulator.tui.source import OplogSource
 
 __all__ = ["EntryDetail"]

@@ -14,7 +14,7 @@ class ReplicaPanel(Static):
     """A small table of replicas; hides itself when there are none."""
 
     def show_replicas(self, rows: list[dict[str, Any]]) -> None:
-        """Redraw from ``worker_facts.replicas`` rows."""
+        """Redraw from ``inspect.facts.replicas`` rows."""
         self.display = bool(rows)
         if not rows:
             return

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from emulator import render
+from emulator.inspect import render
 from emulator.tui.messages import WorkerChosen
 
 __all__ = ["WorkerList"]

@@ -9,6 +9,7 @@ from typing import Any
 from emulator.errors import GuestTrap, Unsupported
 from emulator.host import _convert as cv
 from emulator.host.context import HostContext
+from emulator.lifecycle.retry import DEFAULT_POLICY
 from emulator.oplog.entries import (
     READ_REMOTE,
     WRITE_LOCAL,
@@ -26,7 +27,6 @@ from emulator.oplog.entries import (
 )
 from emulator.oplog.oplog import Oplog
 from emulator.replay.durability import GOLEM_1_1
-from emulator.replay.retry import DEFAULT_POLICY
 from emulator.runtime import management
 from emulator.signals import JumpSignal, SuspendSignal
 

@@ -11,7 +11,7 @@ from wasmtime.component import ResourceHost
 from emulator.host import _convert as cv
 from emulator.host import _resources as res
 from emulator.host.context import HostContext
-from emulator.host.golem_host import _metadata
+from emulator.host.golem.host import _metadata
 
 _STATUS_ORDER = ["running", "idle", "suspended", "interrupted", "retrying", "failed", "exited"]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from emulator.host import _resources as res
 from emulator.host.context import HostContext
-from emulator.host.wasi_io_base import InputStream, OutputStream
+from emulator.host.io.objects import InputStream, OutputStream
 from emulator.oplog.entries import READ_LOCAL, Log
 from emulator.signals import ExitSignal
 

@@ -11,7 +11,7 @@ from rich.json import JSON
 from rich.table import Table
 from rich.text import Text
 
-from emulator import render
+from emulator.inspect import render
 from emulator.oplog.entries import (
     DurableFunctionType,
     ExportedFunctionCompleted,

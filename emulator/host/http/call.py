@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 from emulator.host import _convert as cv
 from emulator.host.context import HostContext
-from emulator.host.wasi_http_client import BodyPipe, Exchange, RequestHead, Timeouts
-from emulator.host.wasi_io_base import Pollable
+from emulator.host.http.client import BodyPipe, Exchange, RequestHead, Timeouts
+from emulator.host.io.objects import Pollable
 from emulator.oplog.entries import WRITE_REMOTE_BATCHED, DurableFunctionType, Json
 
 T = TypeVar("T")

@@ -1,7 +1,7 @@
 """The Python objects behind wasi:io resources: pollables, input and output streams, errors.
 
 Every module that hands out a pollable or a stream (clocks, cli stdio, filesystem, http) subclasses these;
-wasi_io.py serves the wasi:io interfaces over them. Streams signal the end with StreamClosed and failures
+io/interfaces.py serves the wasi:io interfaces over them. Streams signal the end with StreamClosed and failures
 with StreamFailed, which wasi_io turns into the interface's `stream-error`.
 """
 

@@ -13,7 +13,7 @@ from typing import Any
 from emulator.host import _convert as cv
 from emulator.host import _resources as res
 from emulator.host.context import HostContext
-from emulator.host.wasi_io_base import DeadlinePollable
+from emulator.host.io.objects import DeadlinePollable
 from emulator.oplog.entries import READ_LOCAL
 
 

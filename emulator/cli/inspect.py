@@ -12,16 +12,16 @@ from typing import Any
 
 import click
 
-from emulator import export, render
-from emulator.cli_common import Env, err_console, out_console
+from emulator.cli.common import Env, err_console, out_console
 from emulator.errors import UsageError
+from emulator.inspect import export, render
+from emulator.inspect.facts import worker_facts
+from emulator.inspect.index import OplogIndex
+from emulator.inspect.query import parse as parse_query
+from emulator.inspect.render_detail import facts_view
 from emulator.oplog.entries import OplogEntry
 from emulator.oplog.store import SqliteStore
-from emulator.oplog_index import OplogIndex
-from emulator.query import parse as parse_query
-from emulator.render_detail import facts_view
 from emulator.runtime.catalog import list_workers
-from emulator.worker_facts import worker_facts
 
 _TABLE_CHUNK = 1000  # a long oplog prints as consecutive tables, so rich never holds it all
 

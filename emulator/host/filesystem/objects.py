@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from emulator.host.wasi_fs_sandbox import FsError, OpenFd, code_of, descriptor_type
-from emulator.host.wasi_io_base import InputStream, OutputStream, StreamClosed, StreamFailed
+from emulator.host.filesystem.sandbox import FsError, OpenFd, code_of, descriptor_type
+from emulator.host.io.objects import InputStream, OutputStream, StreamClosed, StreamFailed
 
 # One read or write moves at most this much, so a guest asking for 2**64 bytes cannot exhaust the host.
 MAX_CHUNK = 1 << 22

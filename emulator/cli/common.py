@@ -1,4 +1,5 @@
-"""What every command shares: the data directory, the artifact cache location and the consoles."""
+"""What every command shares: the data directory, the artifact cache location, the consoles, and how a
+command loads a worker and prints an invocation's result."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+import click
 from rich.console import Console
 
+from emulator.chaos import points as chaos
 from emulator.errors import UsageError
+from emulator.lifecycle.retry import VirtualClock
 from emulator.oplog.store import SqliteStore
 from emulator.runtime.engine import Runtime
+from emulator.runtime.worker import InvocationResult, Worker
 
 DEFAULT_DATA_DIR = ".golem-emu"
 
@@ -68,3 +73,44 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print one error line on stderr and exit with `code`."""
     err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     sys.exit(code)
+
+
+# Negative WAVE numbers such as -5 must reach ARGS rather than be taken for options.
+CALL_SETTINGS = {"ignore_unknown_options": True}
+
+
+def parse_env(pairs: tuple[str, ...]) -> list[tuple[str, str]]:
+    out = []
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--env {pair!r} is not KEY=VALUE; write it like --env REGION=eu")
+        out.append((key, value))
+    return out
+
+
+def show_output(stream: str, text: str) -> None:
+    """Guest output as it happens, on stderr (stdout carries only the WAVE result)."""
+    err_console.file.write(text if stream in ("stdout", "stderr") else f"[{stream}] {text}\n")
+    err_console.file.flush()
+
+
+def live(worker: Worker) -> Worker:
+    worker.on_output = show_output
+    return worker
+
+
+def print_result(result: InvocationResult, *, quiet_output: bool = True) -> None:
+    if result.output and not quiet_output:
+        err_console.print(result.output.rstrip("\n"), style="dim", markup=False, highlight=False)
+    if result.status in ("suspended", "interrupted", "exited"):
+        err_console.print(f"[yellow]worker {result.status}:[/] {result.detail}")
+        err_console.print(f"idempotency key: {result.idempotency_key} (see `golem-emu result WORKER KEY`)")
+        return
+    if result.response is not None:
+        click.echo(result.response)
+
+
+def load(env: Env, name: str, no_wait: bool = False) -> Worker:
+    return live(Worker.load(env.runtime, env.store, name, env.components_dir,
+                             clock=VirtualClock() if no_wait else None, chaos=chaos.from_environment()))

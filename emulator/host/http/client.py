@@ -16,8 +16,8 @@ import urllib3
 from urllib3.util import SKIP_HEADER
 from wasmtime.component import Variant
 
-from emulator.host import wasi_http_errors as codes
-from emulator.host.wasi_io_base import notify_ready
+from emulator.host.http import errors as codes
+from emulator.host.io.objects import notify_ready
 
 # wasmtime's defaults when request-options leave a timeout unset.
 DEFAULT_TIMEOUT_S = 600.0

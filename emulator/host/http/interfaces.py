@@ -15,13 +15,15 @@ from typing import Any
 from wasmtime.component import Variant
 
 from emulator.host import _resources as res
-from emulator.host import wasi_http_fields, wasi_http_requests, wasi_http_responses
 from emulator.host._shapes import err, ok
 from emulator.host.context import HostContext
-from emulator.host.wasi_http_call import HttpCall
-from emulator.host.wasi_http_client import Timeouts
-from emulator.host.wasi_http_requests import OutgoingRequest, RequestOptions
-from emulator.host.wasi_http_responses import FutureIncomingResponse
+from emulator.host.http import fields as wasi_http_fields
+from emulator.host.http import requests as wasi_http_requests
+from emulator.host.http import responses as wasi_http_responses
+from emulator.host.http.call import HttpCall
+from emulator.host.http.client import Timeouts
+from emulator.host.http.requests import OutgoingRequest, RequestOptions
+from emulator.host.http.responses import FutureIncomingResponse
 from emulator.oplog.entries import WRITE_REMOTE_BATCHED
 
 SERVER_SIDE = "wasi:http server-side resources (incoming-request, outgoing-response, response-outparam)"

@@ -8,9 +8,9 @@ from typing import Any
 from urllib.parse import quote
 
 from emulator.errors import OplogError
+from emulator.inspect.index import OplogIndex
 from emulator.oplog.entries import ChangeRetryPolicy, Create, Error, ExportedFunctionInvoked
 from emulator.oplog.store import OplogStore
-from emulator.oplog_index import OplogIndex
 
 __all__ = ["replicas", "worker_facts"]
 

@@ -14,12 +14,12 @@ from wasmtime.component import Variant
 
 from emulator.errors import Unsupported
 from emulator.host import _resources as res
-from emulator.host import wasi_http_errors as codes
 from emulator.host._shapes import case, err, ok
 from emulator.host.context import HostContext
-from emulator.host.wasi_http_client import BodyPipe, RequestHead, Timeouts, content_length
-from emulator.host.wasi_http_fields import Fields
-from emulator.host.wasi_io_base import OutputStream, Pollable, StreamClosed, StreamFailed
+from emulator.host.http import errors as codes
+from emulator.host.http.client import BodyPipe, RequestHead, Timeouts, content_length
+from emulator.host.http.fields import Fields
+from emulator.host.io.objects import OutputStream, Pollable, StreamClosed, StreamFailed
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+\-.]*$")

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from emulator.host import _convert as cv
+from emulator.host.cli.interfaces import emit_log
 from emulator.host.context import HostContext
-from emulator.host.wasi_cli import emit_log
 
 
 def log(ctx: HostContext, level: Any, context: str, message: str) -> None:

@@ -15,7 +15,7 @@ from wasmtime.component import Variant
 from emulator.host import _resources as res
 from emulator.host._shapes import err, ok
 from emulator.host.context import HostContext
-from emulator.host.wasi_io_base import ReadyPollable
+from emulator.host.io.objects import ReadyPollable
 
 
 class Network:

@@ -17,7 +17,7 @@ from typing import Any
 from emulator.host import _convert as cv
 from emulator.host import _resources as res
 from emulator.host.context import HostContext
-from emulator.host.wasi_fs_objects import (
+from emulator.host.filesystem.objects import (
     MAX_CHUNK,
     PREOPEN,
     Descriptor,
@@ -26,8 +26,8 @@ from emulator.host.wasi_fs_objects import (
     FileOutputStream,
     open_preopen,
 )
-from emulator.host.wasi_fs_sandbox import FsError, OpenFd, Target, check_offset, descriptor_type, fs_result, resolve
-from emulator.host.wasi_io_base import IoError
+from emulator.host.filesystem.sandbox import FsError, OpenFd, Target, check_offset, descriptor_type, fs_result, resolve
+from emulator.host.io.objects import IoError
 from emulator.oplog.entries import READ_LOCAL, Json
 
 

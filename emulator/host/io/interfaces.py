@@ -1,4 +1,4 @@
-"""wasi:io error, poll and streams, served over the Python objects of wasi_io_base.
+"""wasi:io error, poll and streams, served over the Python objects of io/objects.py.
 
 Only `poll` (and `pollable.block`, which Golem implements as a poll of one) is journaled: on replay it returns
 the recorded indices without waiting, so a replayed sleep takes no time. Stream calls run live every time;
@@ -18,7 +18,7 @@ from emulator.host import _fastbytes
 from emulator.host import _resources as res
 from emulator.host._shapes import case, err, ok
 from emulator.host.context import HostContext
-from emulator.host.wasi_io_base import (
+from emulator.host.io.objects import (
     InputStream,
     IoError,
     OutputStream,

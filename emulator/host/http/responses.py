@@ -13,14 +13,14 @@ from wasmtime.component import Variant
 
 from emulator.host import _convert as cv
 from emulator.host import _resources as res
-from emulator.host import wasi_http_errors as codes
 from emulator.host._shapes import err, ok
 from emulator.host.context import HostContext
-from emulator.host.wasi_http_call import BODY, FUTURE, RESPONSE, STREAM, CallPollable, HttpCall, headers_from_json
-from emulator.host.wasi_http_call import headers_json as _headers_json
-from emulator.host.wasi_http_client import BodyEnded, BodyFailed, Exchange
-from emulator.host.wasi_http_fields import Fields
-from emulator.host.wasi_io_base import InputStream, IoError, Pollable, StreamClosed, StreamFailed
+from emulator.host.http import errors as codes
+from emulator.host.http.call import BODY, FUTURE, RESPONSE, STREAM, CallPollable, HttpCall, headers_from_json
+from emulator.host.http.call import headers_json as _headers_json
+from emulator.host.http.client import BodyEnded, BodyFailed, Exchange
+from emulator.host.http.fields import Fields
+from emulator.host.io.objects import InputStream, IoError, Pollable, StreamClosed, StreamFailed
 from emulator.oplog.entries import Base64Text, Json
 
 GET = "http::types::future_incoming_response::get"

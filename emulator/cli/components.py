@@ -1,0 +1,70 @@
+"""Commands about components: component add, run (a one-off worker), exports."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import click
+
+from emulator.cli.common import CALL_SETTINGS, Env, err_console, live, parse_env, print_result
+from emulator.inspect import render
+from emulator.runtime.worker import Worker, keep_component, prepare_call
+
+
+@click.group()
+def component() -> None:
+    """Component versions, as update-worker from a guest refers to them."""
+
+
+@component.command("add")
+@click.argument("wasm", type=click.Path(path_type=Path))
+@click.option("--name", help="Component name (default: the file name without .wasm).")
+@click.pass_obj
+def component_add(env: Env, wasm: Path, name: str | None) -> None:
+    """Register WASM as the next version of a component; prints its version number."""
+    loaded = env.runtime.load(wasm)
+    keep_component(loaded, env.components_dir)
+    click.echo(env.store.register_component(name or loaded.path.stem, loaded.sha256))
+
+
+
+
+@click.command(context_settings=CALL_SETTINGS)
+@click.argument("component", type=click.Path(path_type=Path))
+@click.argument("function", required=False)
+@click.argument("args", nargs=-1)
+@click.option("--env", "-e", "env_pairs", multiple=True, metavar="K=V", help="Environment of the worker.")
+@click.pass_obj
+def run(env: Env, component: Path, function: str | None, args: tuple[str, ...], env_pairs: tuple[str, ...]) -> None:
+    """The quick path: a fresh worker, one call, its result and its oplog."""
+    name = f"{component.stem}-{uuid.uuid4().hex[:8]}"
+    call = prepare_call(env.runtime.load(component), function, args) if function is not None else None
+    worker = live(Worker.open(env.runtime, env.store, name, component, env=parse_env(env_pairs),
+                               components_dir=env.components_dir))
+    try:
+        if call is None:
+            exports = ", ".join(sorted(worker.loaded.exports)) or "(none)"
+            err_console.print(f"{component.name} exports: {exports}")
+        else:
+            print_result(worker.invoke_prepared(call))
+    finally:
+        worker.close()
+    err_console.print(render.oplog_table(env.store.read(name), title=f"oplog of {name}"))
+
+
+@click.command()
+@click.argument("component", type=click.Path(path_type=Path))
+@click.pass_obj
+def exports(env: Env, component: Path) -> None:
+    """List the functions a component exports, with their WIT signatures."""
+    from emulator import values
+
+    loaded = env.runtime.load(component)
+    for name, export in sorted(loaded.exports.items()):
+        params = ", ".join(f"{p}: {values.format_type(t)}" for p, t in export.params)
+        result = f" -> {values.format_type(export.result)}" if export.result is not None else ""
+        click.echo(f"{name}({params}){result}")
+
+
+COMMANDS = [component, run, exports]

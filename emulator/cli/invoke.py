@@ -1,0 +1,135 @@
+"""Commands that run a worker's invocations: invoke, resume, result, interrupt."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from emulator.chaos import points as chaos
+from emulator.cli.common import CALL_SETTINGS, Env, err_console, live, load, parse_env, print_result
+from emulator.errors import UsageError
+from emulator.lifecycle.retry import VirtualClock
+from emulator.lifecycle.status import summarize
+from emulator.oplog.entries import Interrupted
+from emulator.oplog.oplog import Oplog
+from emulator.replay.durability import SEMANTICS
+from emulator.runtime.control import INTERRUPT, Lease, running_pid
+from emulator.runtime.worker import Worker, prepare_call
+
+
+@click.command(context_settings=CALL_SETTINGS)
+@click.argument("component", type=click.Path(path_type=Path))
+@click.option("--worker", "-w", "worker_name", required=True, help="Worker name; created on first use.")
+@click.option("--env", "-e", "env_pairs", multiple=True, metavar="K=V", help="Environment of a new worker.")
+@click.option("--arg", "worker_args", multiple=True, metavar="ARG", help="Command-line argument of a new worker.")
+@click.option("--idempotency-key", "-k", help="Invocation key; a known key returns its recorded result.")
+@click.option("--semantics", type=click.Choice(SEMANTICS), default=None,
+              help="Persistence-level semantics of a new worker (default golem-1.1).")
+@click.option("--no-wait", is_flag=True, help="Retry failures at once instead of sleeping the policy's delays.")
+@click.option("--wait", "wait_promise", is_flag=True,
+              help="If the worker suspends on a promise, wait for its completion and print the final result.")
+@click.option("--show-crash-points", is_flag=True,
+              help="List the crash points this invocation passed (for GOLEM_EMU_CRASH_AT=N) on stderr.")
+@click.argument("function")
+@click.argument("args", nargs=-1)
+@click.pass_obj
+def invoke(env: Env, component: Path, worker_name: str, env_pairs: tuple[str, ...], worker_args: tuple[str, ...],
+           idempotency_key: str | None, semantics: str | None, no_wait: bool, wait_promise: bool,
+           show_crash_points: bool, function: str, args: tuple[str, ...]) -> None:
+    """Invoke FUNCTION of a worker with WAVE ARGS; print the result in WAVE."""
+    worker_env = parse_env(env_pairs)
+    call = prepare_call(env.runtime.load(component), function, args)  # reject bad input before any write
+    plan = chaos.from_environment() or (chaos.Chaos() if show_crash_points else None)
+    worker = live(Worker.open(env.runtime, env.store, worker_name, component, env=worker_env,
+                               args=worker_args, semantics=semantics, chaos=plan,
+                               clock=VirtualClock() if no_wait else None, components_dir=env.components_dir))
+    try:
+        result = worker.invoke_prepared(call, idempotency_key)
+        while wait_promise and result.status == "suspended" and result.promise is not None:
+            with Lease(env.store, worker_name):  # so that `promise complete` leaves the resuming to us
+                _await_completion(env, *result.promise)
+            resumed = worker.resume()
+            if resumed is None:
+                break
+            result = resumed
+    finally:
+        worker.close()
+        if show_crash_points and plan is not None:
+            for point in plan.points:
+                err_console.print(point.describe(), markup=False, highlight=False)
+    print_result(result)
+
+
+@click.command()
+@click.argument("worker_name", metavar="WORKER")
+@click.option("--no-wait", is_flag=True, help="Retry failures at once instead of sleeping the policy's delays.")
+@click.pass_obj
+def resume(env: Env, worker_name: str, no_wait: bool) -> None:
+    """Continue a worker's unfinished invocation (interrupted, suspended, crashed or retrying)."""
+    worker = load(env, worker_name, no_wait)
+    try:
+        result = worker.resume()
+    finally:
+        worker.close()
+    if result is None:
+        err_console.print(f"worker {worker_name} has no unfinished invocation; it is {worker.summary().status}")
+        return
+    print_result(result)
+
+
+@click.command()
+@click.argument("worker_name", metavar="WORKER")
+@click.argument("key", metavar="IDEMPOTENCY_KEY")
+@click.pass_obj
+def result(env: Env, worker_name: str, key: str) -> None:
+    """Print the recorded result of an invocation by its idempotency key (exit 3 while it is unfinished)."""
+    summary = load(env, worker_name).summary()
+    outcome = summary.invocations.get(key)
+    if outcome is None:
+        raise UsageError(f"worker {worker_name} has no invocation with idempotency key {key!r}")
+    if outcome.completed_at is None:
+        err_console.print(f"invocation {key} of {outcome.function_name} has not finished; the worker is "
+                          f"{summary.status}")
+        sys.exit(3)
+    if outcome.response is not None:
+        click.echo(outcome.response)
+
+
+@click.command()
+@click.argument("worker_name", metavar="WORKER")
+@click.pass_obj
+def interrupt(env: Env, worker_name: str) -> None:
+    """Interrupt a worker: a running one stops at once, a suspended or retrying one is marked interrupted."""
+    store = env.store
+    if not store.has_worker(worker_name):
+        raise UsageError(f"no worker named {worker_name!r}")
+    pid = running_pid(store, worker_name)
+    if pid is not None:
+        store.request(worker_name, INTERRUPT, int(time.time() * 1000))
+        err_console.print(f"interrupt requested for worker {worker_name} (running in process {pid})")
+        return
+    oplog = Oplog(store, worker_name)
+    status = summarize([e for _, e in oplog.read()]).status
+    if status in ("idle", "failed", "exited", "interrupted"):
+        err_console.print(f"worker {worker_name} is {status}; nothing to interrupt")
+        return
+    oplog.add_and_commit(Interrupted())
+    err_console.print(f"worker {worker_name} ({status}) marked interrupted; continue it with `golem-emu resume`")
+
+
+
+
+def _await_completion(env: Env, worker: str, index: int) -> None:
+    err_console.print(f"[yellow]waiting[/] for promise {index} of worker {worker} "
+                      f"(complete it with `golem-emu promise complete {worker} {index} DATA`)")
+    while True:
+        state = env.store.promise_state(worker, index)
+        if state is None or state.state == "completed":
+            return
+        time.sleep(0.1)
+
+
+COMMANDS = [invoke, resume, result, interrupt]

@@ -1,0 +1,1 @@
+"""wasi:cli: environment, exit, stdio and terminals; console output becomes Log entries."""

@@ -1,0 +1,1 @@
+"""wasi:clocks: wall clock and monotonic clock, journaled."""

@@ -1,0 +1,1 @@
+"""wasi:io: error, poll and streams, and the Python objects behind them."""

@@ -1,0 +1,1 @@
+"""wasi:logging: log calls become Log entries."""

@@ -1,0 +1,1 @@
+"""wasi:random: random, insecure and insecure-seed, journaled."""
