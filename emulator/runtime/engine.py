@@ -14,6 +14,7 @@ from wasmtime import component as wc
 
 from emulator import values
 from emulator.errors import ComponentError, UsageError
+from emulator.runtime import component_files
 
 # Every Config flag we set must be part of the cache key: an artifact compiled under one configuration cannot
 # be loaded by an engine with another (wasmtime refuses, e.g. epoch-enabled vs plain).
@@ -85,18 +86,22 @@ class Runtime:
         flags = ",".join(f"{k}={v}" for k, v in sorted(_ENGINE_FLAGS.items()))
         self._config_key = hashlib.sha256(f"{_wasmtime_version()}|{flags}".encode()).hexdigest()[:16]
 
-    def load(self, path: str | os.PathLike[str]) -> LoadedComponent:
-        """Load (and cache) the component at `path`; a clear ComponentError if it is not one."""
+    def load(self, path: str | os.PathLike[str], *, expect_digest: str | None = None) -> LoadedComponent:
+        """Load (and cache) the component at `path`; a clear ComponentError if it is not one.
+
+        The file is known by its path, size and mtime (component_files): a file seen before, in this process
+        or in an earlier one, is neither read nor hashed again. `expect_digest`: the sha256 the file must have
+        (a kept copy named by its hash); a UsageError if it changed."""
         p = Path(path)
-        try:
-            data = p.read_bytes()
-        except FileNotFoundError:
-            raise UsageError(f"component file {p} does not exist; build it first (make guests)") from None
-        except OSError as e:
-            raise UsageError(f"cannot read component file {p}: {e.strerror}") from None
-        digest = hashlib.sha256(data).hexdigest()
-        if digest in self._loaded:
-            return self._loaded[digest]
+        digest, data = component_files.digest(p, self.cache_dir)
+        if expect_digest is not None and digest != expect_digest:
+            raise UsageError(
+                f"{p} no longer holds the component it was kept as (sha256 {expect_digest[:12]}...): it was "
+                "rewritten in place; pass the component explicitly with `golem-emu invoke COMPONENT --worker NAME`"
+            )
+        loaded = self._loaded.get(digest)
+        if loaded is not None:
+            return loaded
         component = self._compile_cached(p, data, digest)
         imports = {name: ext.ty for name, ext in component.type.imports(self.engine).items()}
         loaded = LoadedComponent(p, digest, component, imports)
@@ -108,13 +113,17 @@ class Runtime:
         """Where the compiled artifact for a wasm file with this sha256 lives."""
         return self.cache_dir / f"{digest}-{self._config_key}.cwasm"
 
-    def _compile_cached(self, p: Path, data: bytes, digest: str) -> wc.Component:
+    def _compile_cached(self, p: Path, data: bytes | None, digest: str) -> wc.Component:
         artifact = self.artifact_path(digest)
         if artifact.exists():
             try:
                 return wc.Component.deserialize_file(self.engine, str(artifact))
             except wasmtime.WasmtimeError:
                 artifact.unlink(missing_ok=True)  # stale or truncated: recompile below
+        if data is None:
+            data = component_files.read(p)
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise UsageError(f"component file {p} changed while it was being loaded; run the command again")
         try:
             component = wc.Component(self.engine, data)
         except wasmtime.WasmtimeError as e:

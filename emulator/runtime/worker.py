@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import uuid
 from base64 import b64decode
 from collections.abc import Callable, Sequence
@@ -42,7 +41,7 @@ from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import OplogStore, SqliteStore
 from emulator.replay.durability import GOLEM_1_1, Durability
 from emulator.replay.state import ReplayState, describe
-from emulator.runtime import updates
+from emulator.runtime import component_files, updates
 from emulator.runtime.catalog import component_uuid, list_workers
 from emulator.runtime.control import InterruptWatcher, Lease
 from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
@@ -98,17 +97,13 @@ def _current_code(
     kept = components_dir / f"{current}.wasm"
     if given.sha256 == current or store.component_version(create.component, given.sha256) is None or not kept.exists():
         return given
-    return runtime.load(kept)
+    return runtime.load(kept, expect_digest=current)
 
 
 def keep_component(loaded: LoadedComponent, components_dir: Path) -> Path:
     """Keep the exact wasm a worker runs under its hash, so later commands can load it without a path."""
     target = components_dir / f"{loaded.sha256}.wasm"
-    if not target.exists():
-        components_dir.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        shutil.copyfile(loaded.path, tmp)
-        os.replace(tmp, target)
+    component_files.share(loaded.path, target)
     return target
 
 
@@ -200,7 +195,7 @@ class Worker:
                 f"the component of worker {name} ({create.component}) is not kept in {components_dir}; "
                 "pass it explicitly with `golem-emu invoke COMPONENT --worker NAME`"
             )
-        return cls(runtime, store, name, runtime.load(path), chaos, clock)
+        return cls(runtime, store, name, runtime.load(path, expect_digest=path.stem), chaos, clock)
 
     # -- public API ---------------------------------------------------------------------------------------
 

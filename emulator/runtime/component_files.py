@@ -1,0 +1,108 @@
+"""Component files, loaded once: a wasm file is known by its path, size and mtime before anything reads it.
+
+Hashing an 18 MB componentize-py component costs tens of milliseconds, and every command used to read and hash
+it (some twice). Here a file's sha256 is looked up by its identity (resolved path, device, inode, size, mtime):
+first in this process, then in a small on-disk index beside the compiled artifacts; only a file not seen before
+is read and hashed, once. As git does with its index, a file modified within the last ``_SETTLE_NS`` is hashed
+but not recorded on disk: a rewrite within the same mtime tick could otherwise go unnoticed.
+Kept copies of a component (a data dir's ``components/<sha256>.wasm``) are hard links to it, not copies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from emulator.errors import UsageError
+
+_SETTLE_NS = 2_000_000_000
+_Key = tuple[str, int, int, int, int]
+_digests: dict[_Key, str] = {}  # process-wide: every Runtime (and every exploration restart) shares it
+_lock = threading.Lock()
+
+
+def _identity(path: Path) -> tuple[_Key, os.stat_result]:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise UsageError(f"component file {path} does not exist; build it first (make guests)") from None
+    except OSError as e:
+        raise UsageError(f"cannot read component file {path}: {e.strerror}") from None
+    if not path.is_file():
+        raise UsageError(f"component file {path} is not a file; pass the path of a .wasm component")
+    return (str(path.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns), st
+
+
+def _index_file(index_dir: Path, key: _Key) -> Path:
+    name = hashlib.sha256("|".join(map(str, key)).encode()).hexdigest()[:40]
+    return index_dir / "digests" / name
+
+
+def read(path: Path) -> bytes:
+    """The bytes of a component file, or a one-line UsageError."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"component file {path} does not exist; build it first (make guests)") from None
+    except OSError as e:
+        raise UsageError(f"cannot read component file {path}: {e.strerror}") from None
+
+
+def digest(path: Path, index_dir: Path | None = None) -> tuple[str, bytes | None]:
+    """The sha256 of the file at `path`, and its bytes when they had to be read to learn it (else None)."""
+    key, st = _identity(path)
+    with _lock:
+        known = _digests.get(key)
+    if known is not None:
+        return known, None
+    index = _index_file(index_dir, key) if index_dir is not None else None
+    if index is not None:
+        try:
+            recorded = index.read_text().strip()
+        except OSError:
+            recorded = ""
+        if len(recorded) == 64:
+            with _lock:
+                _digests[key] = recorded
+            return recorded, None
+    data = read(path)
+    found = hashlib.sha256(data).hexdigest()
+    if _identity(path)[0] != key:  # changed while we read it: do not remember anything about it
+        return found, data
+    with _lock:
+        _digests[key] = found
+    if index is not None and time.time_ns() - st.st_mtime_ns > _SETTLE_NS:
+        _write_atomically(index, found.encode())
+    return found, data
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    except OSError:
+        pass  # the index only saves time; a read-only cache dir just means hashing again next time
+
+
+def share(source: Path, target: Path) -> None:
+    """Make `target` hold the same bytes as `source`: a hard link where the file system allows, else a copy.
+
+    Written under a temporary name and renamed, so a reader never sees half a file."""
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:  # another file system, or links not allowed: copy
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)

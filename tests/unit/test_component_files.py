@@ -1,0 +1,73 @@
+"""Component files are known by path, size and mtime: read and hashed once, kept by hard link, rewrites caught."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from emulator.errors import UsageError
+from emulator.runtime import component_files
+
+
+def _old(path: Path) -> None:
+    """Backdate the file so the on-disk index may record it (a just-written file is never recorded)."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns - 10**10, st.st_mtime_ns - 10**10))
+
+
+def test_a_file_is_read_once_then_known_by_its_identity(tmp_path: Path) -> None:
+    f = tmp_path / "a.wasm"
+    f.write_bytes(b"first")
+    _old(f)
+    digest, data = component_files.digest(f, tmp_path / "cache")
+    assert (digest, data) == (hashlib.sha256(b"first").hexdigest(), b"first")
+    assert component_files.digest(f, tmp_path / "cache") == (digest, None)  # not read again
+    component_files._digests.clear()  # as a new process: the on-disk index answers
+    assert component_files.digest(f, tmp_path / "cache") == (digest, None)
+
+
+def test_a_rewrite_in_place_is_hashed_again(tmp_path: Path) -> None:
+    f = tmp_path / "a.wasm"
+    f.write_bytes(b"first")
+    _old(f)
+    component_files.digest(f, tmp_path / "cache")
+    with open(f, "r+b") as out:  # same inode, same size, new mtime
+        out.write(b"FIRST")
+    digest, data = component_files.digest(f, tmp_path / "cache")
+    assert (digest, data) == (hashlib.sha256(b"FIRST").hexdigest(), b"FIRST")
+
+
+def test_a_just_written_file_is_not_recorded_on_disk(tmp_path: Path) -> None:
+    f = tmp_path / "a.wasm"
+    f.write_bytes(b"fresh")
+    component_files.digest(f, tmp_path / "cache")
+    assert not (tmp_path / "cache" / "digests").exists()
+
+
+def test_share_links_instead_of_copying(tmp_path: Path) -> None:
+    source, target = tmp_path / "a.wasm", tmp_path / "kept" / "h.wasm"
+    source.write_bytes(b"bytes")
+    component_files.share(source, target)
+    assert target.read_bytes() == b"bytes"
+    assert target.stat().st_ino == source.stat().st_ino
+    assert not [p for p in target.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_missing_and_non_file_paths_are_one_line_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="does not exist; build it first"):
+        component_files.digest(tmp_path / "missing.wasm")
+    with pytest.raises(UsageError, match="is not a file"):
+        component_files.digest(tmp_path)
+
+
+def test_a_kept_copy_rewritten_in_place_is_refused(tmp_path: Path, runtime: object) -> None:
+    from emulator.runtime.engine import Runtime
+
+    assert isinstance(runtime, Runtime)
+    kept = tmp_path / f"{'0' * 64}.wasm"
+    kept.write_bytes(b"not what the name says")
+    with pytest.raises(UsageError, match="rewritten in place"):
+        runtime.load(kept, expect_digest=kept.stem)
