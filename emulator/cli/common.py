@@ -113,4 +113,4 @@ def print_result(result: InvocationResult, *, quiet_output: bool = True) -> None
 
 def load(env: Env, name: str, no_wait: bool = False) -> Worker:
     return live(Worker.load(env.runtime, env.store, name, env.components_dir,
-                             clock=VirtualClock() if no_wait else None, chaos=chaos.from_environment()))
+                             clock=VirtualClock() if no_wait else None, chaos=chaos.from_environment(prefix=chaos.REPLAY_PREFIX)))

@@ -59,7 +59,7 @@ def invoke(env: Env, component: Path, worker_name: str, env_pairs: tuple[str, ..
         worker.close()
         if show_crash_points and plan is not None:
             for point in plan.points:
-                err_console.print(point.describe(), markup=False, highlight=False)
+                click.echo(point.describe(), err=True)  # whole lines whatever the terminal width
     print_result(result)
 
 

@@ -6,7 +6,7 @@ transaction. Reads see buffered entries too, exactly as Golem's ``PrimaryOplog``
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from emulator.errors import WorkerNotFound
 from emulator.oplog.entries import Create, OplogEntry
@@ -32,7 +32,8 @@ class Oplog:
         self.max_buffered = max_buffered
         self._committed = last
         self._buffer: list[OplogEntry] = []
-        self.on_commit: Callable[[int, OplogEntry], None] | None = None  # crash-injection hook
+        # Crash-injection hook: (index of the batch's first entry, the batch) after each durable commit.
+        self.on_commit: Callable[[int, Sequence[OplogEntry]], None] | None = None
 
     @classmethod
     def create(
@@ -55,12 +56,13 @@ class Oplog:
         if not self._buffer:
             return
         # On failure the buffer is kept: the indices handed out stay valid and nothing is silently lost.
-        self.store.append(self.worker, self._committed + 1, self._buffer)
+        first = self._committed + 1
+        self.store.append(self.worker, first, self._buffer)
         self._committed += len(self._buffer)
-        last = self._buffer[-1]
+        batch = self._buffer
         self._buffer = []
         if self.on_commit is not None:
-            self.on_commit(self._committed, last)
+            self.on_commit(first, batch)
 
     def add_and_commit(self, entry: OplogEntry) -> int:
         """``add`` then ``commit``; returns the entry's index."""

@@ -14,7 +14,7 @@ from typing import Any
 import wasmtime
 
 from emulator import values
-from emulator.chaos.points import COMMIT, PERSIST, Chaos
+from emulator.chaos.points import Chaos
 from emulator.errors import (
     EmulatorError,
     GuestTrap,
@@ -388,9 +388,9 @@ class Worker:
         replay = ReplayState(entries, skip_persist_nothing_zones=semantics != GOLEM_1_1)
         durability = Durability(self.oplog, replay, semantics)
         if self.chaos is not None:
-            chaos = self.chaos
-            self.oplog.on_commit = lambda idx, entry: chaos.reached(COMMIT, idx, entry.kind)
-            durability.before_persist = lambda idx, name: chaos.reached(PERSIST, idx, name)
+            chaos, name = self.chaos, self.name
+            self.oplog.on_commit = lambda first, batch: chaos.on_commit(name, first, batch)
+            durability.before_persist = lambda idx, function: chaos.before_persist(name, idx, function)
         ctx = HostContext(
             worker=self.info, durability=durability, store=self.store,
             list_workers=lambda: list_workers(self.store), sandbox=self._sandbox(), on_output=self.on_output,

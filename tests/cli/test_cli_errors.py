@@ -112,11 +112,14 @@ def test_crash_points_are_listed_and_a_listed_point_is_killed(tmp_path: Path) ->
     data = tmp_path / "data"
     wasm = str(wat_component("clock_loop", tmp_path))
     listed = golem_emu(data, "invoke", wasm, "-w", "a", "--show-crash-points", "spin", "2", check=True)
-    points = [line for line in listed.stderr.splitlines() if line.startswith("#")]
+    points = [line for line in listed.stderr.splitlines() if " (#" in line]
     assert [p.split(": ", 1)[-1].strip() for p in points] == [
         "exported-function-invoked", "monotonic_clock::now", "monotonic_clock::now", "exported-function-completed",
     ]
-    env_crash = {**os.environ, "GOLEM_EMU_CRASH_AT": "2"}
+    assert [p.split()[0] for p in points] == [
+        "after:commit@2", "before:monotonic_clock.now#1", "before:monotonic_clock.now#2", "after:commit@5",
+    ]
+    env_crash = {**os.environ, "GOLEM_EMU_CRASH_AT": "before:monotonic_clock.now#1"}  # a name, or its number 2
     killed = subprocess.run([sys.executable, "-m", "emulator", "--data-dir", str(data), "invoke", wasm, "-w", "b",
                              "-k", "k", "spin", "2"], capture_output=True, text=True, env=env_crash)
     assert killed.returncode == -9  # a real SIGKILL, before the first clock read was journaled

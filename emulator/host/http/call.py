@@ -86,7 +86,12 @@ class HttpCall:
 
 
 class CallPollable(Pollable):
-    """Ready when the live exchange says so; always ready while replaying, where nothing is awaited."""
+    """Ready when the live exchange says so; always ready while replaying, where nothing is awaited.
+
+    Readiness is deterministic, so that identical runs journal identical entries (and crash points): once the
+    request body is complete, asking whether the response (or more of its body) is there waits until it is.
+    Only while the guest is still writing the body is "not yet" an answer (the server may be waiting for it).
+    """
 
     def __init__(self, call: HttpCall, ready: Callable[[Exchange], bool], wait: Callable[[Exchange], None]) -> None:
         self.call = call
@@ -96,7 +101,13 @@ class CallPollable(Pollable):
     def ready(self) -> bool:
         if self.call.ended or not self.call.ctx.durability.is_live():
             return True
-        return self._ready(self.call.live_exchange())
+        exchange = self.call.live_exchange()
+        if self._ready(exchange):
+            return True
+        if not self.call.pipe.finished:
+            return False
+        self._wait(exchange)
+        return True
 
     def block(self) -> None:
         if not self.ready():

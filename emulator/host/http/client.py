@@ -195,9 +195,13 @@ class Exchange:
                 self.cond.wait(_IDLE_WAIT_S)
 
     def read(self, length: int, block: bool) -> bytes:
-        """Up to `length` buffered body bytes (b"" if none yet); BodyEnded at the end."""
+        """`length` body bytes, fewer only at the end of the body; BodyEnded at the end.
+
+        Even a non-blocking read waits for the bytes: how a body is cut into reads must not depend on network
+        timing, or identical runs would journal different entries (`block` is kept for the callers' sake)."""
+        want = min(length, _RESPONSE_BUFFER)
         with self.cond:
-            while block and not self.body_ready():
+            while self._buffered < want and not (self.eof or self.error is not None):
                 self.cond.wait(_IDLE_WAIT_S)
             if not self._chunks:
                 if self.error is not None:

@@ -154,6 +154,8 @@ def _get_live(future: FutureIncomingResponse) -> Json:
     if future.taken:
         return {"kind": "taken"}
     ex = future.call.live_exchange()
+    if future.call.pipe.finished:
+        ex.wait_head()  # deterministic: a complete request's response is awaited, never "pending" by timing
     if ex.status is not None:
         return {"kind": "response", "status": ex.status, "headers": _headers_json(ex.headers)}
     if ex.error is not None:
