@@ -112,5 +112,6 @@ def print_result(result: InvocationResult, *, quiet_output: bool = True) -> None
 
 
 def load(env: Env, name: str, no_wait: bool = False) -> Worker:
+    plan = chaos.from_environment(prefix=chaos.REPLAY_PREFIX)  # an existing worker: its points are replay:...
     return live(Worker.load(env.runtime, env.store, name, env.components_dir,
-                             clock=VirtualClock() if no_wait else None, chaos=chaos.from_environment(prefix=chaos.REPLAY_PREFIX)))
+                             clock=VirtualClock() if no_wait else None, chaos=plan))

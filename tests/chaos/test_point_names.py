@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from emulator.replay.retry import VirtualClock
 
 from emulator.chaos.points import Chaos, parse_target, select
 from emulator.errors import UsageError
+from emulator.lifecycle.retry import VirtualClock
 from emulator.oplog.store import SqliteStore
 from emulator.runtime.engine import Runtime
 from emulator.runtime.worker import Worker
