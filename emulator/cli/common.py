@@ -16,7 +16,8 @@ from emulator.errors import UsageError
 from emulator.lifecycle.retry import VirtualClock
 from emulator.oplog.store import SqliteStore
 from emulator.runtime.engine import Runtime
-from emulator.runtime.worker import InvocationResult, Worker
+from emulator.runtime.executor import InvocationResult
+from emulator.runtime.worker import Worker
 
 DEFAULT_DATA_DIR = ".golem-emu"
 

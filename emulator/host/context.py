@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emulator.oplog.entries import OplogEntry
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import OplogStore
-from emulator.replay.durability import Durability
+from emulator.replay.durability import GOLEM_1_1, Durability
 from emulator.replay.state import ReplayState
 
 
@@ -62,3 +63,21 @@ class HostContext:
         self._next_resource += 1
         self.resources[rep] = value
         return rep
+
+
+def host_context(
+    info: WorkerInfo, oplog: Oplog, store: OplogStore, *, semantics: str = GOLEM_1_1,
+    entries: list[OplogEntry] | None = None, sandbox: Path | None = None,
+    on_output: Callable[[str, str], None] | None = None,
+    list_workers: Callable[[], list[dict[str, Any]]] | None = None,
+) -> HostContext:
+    """The one way a HostContext is wired: a replay cursor over the worker's entries (default: its whole oplog
+    as it is now, so the context is live when nothing after Create is recorded) and the durability layer over
+    that cursor, both following the worker's semantics profile."""
+    recorded = [e for _, e in oplog.read()] if entries is None else entries
+    replay = ReplayState(recorded, skip_persist_nothing_zones=semantics != GOLEM_1_1)
+    ctx = HostContext(worker=info, durability=Durability(oplog, replay, semantics), store=store,
+                      sandbox=sandbox, on_output=on_output)
+    if list_workers is not None:
+        ctx.list_workers = list_workers
+    return ctx

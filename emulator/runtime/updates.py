@@ -3,38 +3,68 @@
 from __future__ import annotations
 
 from base64 import b64encode
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
 import wasmtime
 
 from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, Unsupported
 from emulator.host.context import HostContext
-from emulator.oplog.entries import FailedUpdate, PendingUpdate, SuccessfulUpdate
-from emulator.oplog.store import SqliteStore
-from emulator.replay.durability import Durability
-from emulator.replay.state import ReplayState
-from emulator.runtime.engine import LoadedComponent
+from emulator.lifecycle.status import WorkerSummary
+from emulator.oplog.entries import Create, FailedUpdate, OplogEntry, PendingUpdate, SuccessfulUpdate
+from emulator.oplog.oplog import Oplog
+from emulator.oplog.store import OplogStore, SqliteStore
+from emulator.runtime.engine import LoadedComponent, Runtime
 from emulator.runtime.instance import Instance, call_snapshot, one_line
 from emulator.runtime.linker import check_imports
 
-if TYPE_CHECKING:
-    from emulator.runtime.worker import Worker
+
+class Updatable(Protocol):
+    """The worker as an update sees it: its code, its oplog, and a way to replay it on an instance."""
+
+    runtime: Runtime
+    store: OplogStore
+    oplog: Oplog
+    create: Create
+    loaded: LoadedComponent
+
+    def summary(self) -> WorkerSummary:
+        """The worker's status, folded from its oplog."""
+
+    def check_accepts_invocations(self, summary: WorkerSummary) -> None:
+        """Raise WorkerFailed unless the worker can take an invocation (an update is one)."""
+
+    def ready_instance(self) -> Instance:
+        """A live instance with the whole oplog replayed."""
+
+    def drop_instance(self) -> None:
+        """Forget the live instance."""
+
+    def recover(self) -> dict[str, str | None]:
+        """Replay the whole oplog on a fresh instance of the current code."""
+
+    def context(self, entries: list[OplogEntry]) -> HostContext:
+        """A host context for a new instance of the worker."""
+
+    def data_dir(self) -> Path | None:
+        """The data directory beside the worker's oplog database, if it has one."""
 
 
-def update(worker: Worker, target: LoadedComponent, mode: str = "automatic") -> tuple[bool, str | None]:
+def update(worker: Updatable, target: LoadedComponent, mode: str = "automatic") -> tuple[bool, str | None]:
     """Move the worker to another component; (succeeded, failure details). On failure it stays put."""
     check_imports(target, worker.runtime.wasi)
-    worker._check_accepts_invocations(worker.summary())
+    worker.check_accepts_invocations(worker.summary())
     if isinstance(worker.store, SqliteStore):
         worker.store.register_component(worker.create.component, target.sha256)
     return _apply(worker, target, mode, pending_written=False)
 
-def apply_pending(worker: Worker) -> None:
+
+def apply_pending(worker: Updatable) -> None:
     """Carry out an update another worker requested with update-worker (Golem applies it on restart)."""
     pending = worker.summary().pending_update
     if pending is None or pending.payload_b64 is not None:
         return
-    data = worker._data_dir()
+    data = worker.data_dir()
     path = None if data is None else data / "components" / f"{pending.target_hash}.wasm"
     if path is None or not path.exists():
         worker.oplog.add_and_commit(FailedUpdate(target_hash=pending.target_hash,
@@ -42,10 +72,11 @@ def apply_pending(worker: Worker) -> None:
         return
     _apply(worker, worker.runtime.load(path), pending.mode, pending_written=True)
 
-def _apply(worker: Worker, target: LoadedComponent, mode: str, pending_written: bool) -> tuple[bool, str | None]:
+
+def _apply(worker: Updatable, target: LoadedComponent, mode: str, pending_written: bool) -> tuple[bool, str | None]:
     if mode == "snapshot":
-        payload = call_snapshot(worker._ready_instance(), "save-snapshot", "save", [])
-        worker._drop_instance()
+        payload = call_snapshot(worker.ready_instance(), "save-snapshot", "save", [])
+        worker.drop_instance()
         worker.oplog.add_and_commit(PendingUpdate(
             target_component=target.path.stem, target_hash=target.sha256, mode="snapshot",
             payload_b64=b64encode(payload).decode("ascii"),
@@ -62,10 +93,11 @@ def _apply(worker: Worker, target: LoadedComponent, mode: str, pending_written: 
         return False, failure
     worker.oplog.add_and_commit(SuccessfulUpdate(target_component=target.path.stem, target_hash=target.sha256))
     worker.loaded = target
-    worker._drop_instance()
+    worker.drop_instance()
     return True, None
 
-def _replay_on(worker: Worker, target: LoadedComponent) -> str | None:
+
+def _replay_on(worker: Updatable, target: LoadedComponent) -> str | None:
     """Replay the whole oplog on `target`; the divergence or trap text if it does not fit."""
     old = worker.loaded
     worker.loaded = target
@@ -77,15 +109,14 @@ def _replay_on(worker: Worker, target: LoadedComponent) -> str | None:
         return one_line(e)
     finally:
         worker.loaded = old
-        worker._drop_instance()
+        worker.drop_instance()
     return None
 
-def _load(worker: Worker, target: LoadedComponent, payload: bytes) -> str | None:
+
+def _load(worker: Updatable, target: LoadedComponent, payload: bytes) -> str | None:
     """Instantiate `target` and hand it the snapshot; the failure text if load-snapshot refuses."""
-    entries = [e for _, e in worker.oplog.read()]
-    ctx = HostContext(worker=worker.info, durability=Durability(worker.oplog, ReplayState(entries)),
-                      store=worker.store, sandbox=worker._sandbox())
-    inst = Instance(worker.runtime, target, ctx, worker.info)
+    ctx = worker.context([e for _, e in worker.oplog.read()])
+    inst = Instance(worker.runtime, target, ctx, ctx.worker)
     try:
         return call_snapshot(inst, "load-snapshot", "load", [payload])  # type: ignore[no-any-return]
     except (EmulatorError, wasmtime.WasmtimeError) as e:

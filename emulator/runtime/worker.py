@@ -1,9 +1,11 @@
-"""A durable worker: create or recover by replay, invoke, journal, and classify failures."""
+"""A durable worker: its identity, which invocations it accepts, its oplog, and its instance replayed from it.
+
+The invocation loop (retries, interrupts, suspension, failure classification) is executor.py's.
+"""
 
 from __future__ import annotations
 
 import os
-import random
 import uuid
 from base64 import b64decode
 from collections.abc import Callable, Sequence
@@ -11,58 +13,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import wasmtime
-
 from emulator import values
 from emulator.chaos.points import Chaos
-from emulator.errors import (
-    EmulatorError,
-    GuestTrap,
-    NondeterminismError,
-    OplogError,
-    Unsupported,
-    UsageError,
-    WorkerFailed,
-)
-from emulator.host.context import HostContext, WorkerInfo
-from emulator.lifecycle.retry import DEFAULT_POLICY, Clock, RealClock, get_delay
+from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, UsageError, WorkerFailed
+from emulator.host.context import HostContext, WorkerInfo, host_context
+from emulator.lifecycle.retry import Clock
 from emulator.lifecycle.status import SummaryCache, WorkerSummary
-from emulator.oplog.entries import (
-    Create,
-    Error,
-    Exited,
-    ExportedFunctionCompleted,
-    ExportedFunctionInvoked,
-    Interrupted,
-    Log,
-    Suspend,
-)
+from emulator.oplog.entries import Create, ExportedFunctionCompleted, ExportedFunctionInvoked, OplogEntry
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import OplogStore, SqliteStore
-from emulator.replay.durability import GOLEM_1_1, Durability
-from emulator.replay.state import ReplayState, describe
+from emulator.replay.durability import GOLEM_1_1
+from emulator.replay.state import describe
 from emulator.runtime import component_files, updates
 from emulator.runtime.catalog import component_uuid, list_workers
-from emulator.runtime.control import InterruptWatcher, Lease
 from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
+from emulator.runtime.executor import Executor, InvocationResult
 from emulator.runtime.instance import Instance, call_snapshot
 from emulator.runtime.linker import check_imports
 from emulator.runtime.management import current_component_hash, snapshot_to_load
-from emulator.signals import ExitSignal, JumpSignal, SuspendSignal, UserInterrupt
-
-
-@dataclass(frozen=True)
-class InvocationResult:
-    """What an invocation produced."""
-
-    idempotency_key: str
-    function: str
-    response: str | None  # WAVE text, None for a function without result
-    status: str  # "completed", or the invocation stopped unfinished: "suspended", "interrupted", "exited"
-    cached: bool = False  # answered from the oplog by idempotency key, nothing ran
-    promise: tuple[str, int] | None = None  # for "suspended": the awaited promise (worker, oplog index)
-    output: str = ""  # what the guest wrote to stdout/stderr while live
-    detail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,9 +46,6 @@ def prepare_call(loaded: LoadedComponent, function: str, args: Sequence[str]) ->
     export = loaded.find_export(function)
     parsed = values.parse_args(list(args), list(export.params), func_name=export.name)
     return PreparedCall(export, tuple(values.format(v, ty) for v, (_, ty) in zip(parsed, export.params, strict=True)))
-
-
-INTERRUPTED = "Interrupted via the Golem API"  # Golem's text for an interrupted invocation
 
 
 def _current_code(
@@ -107,20 +72,6 @@ def keep_component(loaded: LoadedComponent, components_dir: Path) -> Path:
     return target
 
 
-def _last_error_line(output: str) -> str | None:
-    """The last line of a Python traceback the guest printed (e.g. "RuntimeError: boom"), if any."""
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    for line in reversed(lines):
-        if not line.startswith(("File ", "Traceback", "^")) and ("Error" in line or "Exception" in line):
-            return line
-    return None
-
-
-def _is_stack_overflow(error: EmulatorError) -> bool:
-    # Golem never retries a stack overflow: it would overflow again.
-    return isinstance(error, GuestTrap) and "call stack exhausted" in str(error)
-
-
 class Worker:
     """A named durable worker running one component, backed by an oplog in an OplogStore."""
 
@@ -130,9 +81,6 @@ class Worker:
     ) -> None:
         self.runtime = runtime
         self.chaos = chaos
-        self.clock: Clock = clock or RealClock()
-        self.rng = random.Random()
-        self.attempts = 0  # executions of the last failed invocation, for reports
         self.on_output: Callable[[str, str], None] | None = None  # shows guest output as it is journaled
         self.store = store
         self.name = name
@@ -148,9 +96,20 @@ class Worker:
             name=name, component_uuid=component_uuid(create.component), component_version=version,
             args=create.args, env=create.env, created_at=create.timestamp,
         )
-        self._instance: Instance | None = None
+        self.instance: Instance | None = None  # the live instance, replayed up to the oplog's end
         self._summaries = SummaryCache()
         self._finished: dict[str, str | None] = {}  # idempotency key -> response, for calls finished live
+        self.executor = Executor(self, runtime.engine, clock)
+
+    @property
+    def clock(self) -> Clock:
+        """How the worker waits out retry delays."""
+        return self.executor.clock
+
+    @property
+    def attempts(self) -> int:
+        """Executions of the last failed invocation, for reports."""
+        return self.executor.attempts
 
     @classmethod
     def open(
@@ -203,7 +162,7 @@ class Worker:
         """The worker's status and invocation outcomes, folded from its oplog (only new entries are read)."""
         if self.oplog.pending() == 0 and self.store.last_index(self.name) != self.oplog.committed_index():
             self.oplog = Oplog(self.store, self.name)  # another process appended: see its entries too
-            self._drop_instance()
+            self.drop_instance()
         return self._summaries.get(
             self.oplog.current_index(), lambda start, end: [e for _, e in self.oplog.read(start, end)],
         )
@@ -221,8 +180,8 @@ class Worker:
         known = summary.invocations.get(key)
         if known is not None and known.completed_at is not None:
             return InvocationResult(key, known.function_name, known.response, "completed", cached=True)
-        self._check_accepts_invocations(summary)
-        return self._run(export, request, key, started=known is not None)
+        self.check_accepts_invocations(summary)
+        return self.executor.run(export, request, key, started=known is not None)
 
     def resume(self) -> InvocationResult | None:
         """Continue the worker's unfinished invocation (after a crash, an interrupt, a suspension or while
@@ -236,23 +195,23 @@ class Worker:
             return None
         outcome = summary.invocations[key]
         export = self.loaded.find_export(outcome.function_name)
-        return self._run(export, outcome.request, key, started=True)
+        return self.executor.run(export, outcome.request, key, started=True)
 
     def recover(self) -> dict[str, str | None]:
         """Replay the oplog on a fresh instance now; returns each replayed invocation's result by key."""
-        self._drop_instance()
+        self.drop_instance()
         self._finished.clear()
-        self._ready_instance()
+        self.ready_instance()
         return dict(self._finished)
 
     def close(self) -> None:
         """Commit anything buffered and drop the live instance."""
         self.oplog.commit()
-        self._drop_instance()
+        self.drop_instance()
 
     # -- internals ----------------------------------------------------------------------------------------
 
-    def _check_accepts_invocations(self, summary: WorkerSummary) -> None:
+    def check_accepts_invocations(self, summary: WorkerSummary) -> None:
         if summary.status == "exited":
             raise WorkerFailed(f"worker {self.name} has exited and accepts no more invocations")
         if summary.status in ("suspended", "interrupted") and summary.open_key is not None:
@@ -266,78 +225,7 @@ class Worker:
                 "inspect it with `golem-emu oplog` and use a new worker name"
             )
 
-    def _run(self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool) -> InvocationResult:
-        """Golem's invocation loop for one call, holding the worker's lease and watching for interrupts."""
-        path = getattr(self.store, "path", None)
-        if not isinstance(self.store, SqliteStore) or path is None:
-            return self._loop(export, request, key, started, None)
-        with Lease(self.store, self.name), InterruptWatcher(Path(path), self.name, self.runtime.engine) as watcher:
-            return self._loop(export, request, key, started, watcher)
-
-    def _loop(
-        self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool,
-        watcher: InterruptWatcher | None,
-    ) -> InvocationResult:
-        """Replay, run live, and retry failures by the retry policy."""
-        while True:
-            inst: Instance | None = None
-            try:
-                inst = self._ready_instance()
-                if key not in self._finished:
-                    if started:
-                        raise OplogError(f"invocation {key} was recorded but replay never reached it")
-                    mark = inst.output_mark()
-                    self.oplog.add_and_commit(ExportedFunctionInvoked(
-                        function_name=export.name, request=request, idempotency_key=key,
-                    ))
-                    started = True
-                    self._call(inst, export, request, key)
-                    output = inst.output_since(mark)
-                else:
-                    output = inst.output_since(0)  # it finished while being recovered: all is from this run
-                self._resume_forked(inst)
-                return InvocationResult(key, export.name, self._finished[key], "completed", output=output)
-            except JumpSignal:
-                self._drop_instance()  # Golem restarts at once and replays up to the jump target
-                continue
-            except UserInterrupt:
-                self._drop_instance()  # like a stopped process: no Error entry; recovery continues the call
-                raise KeyboardInterrupt from None
-            except SuspendSignal as s:
-                return self._stopped(Suspend(), "suspended", key, export, s.reason, s.promise)
-            except ExitSignal as x:
-                return self._stopped(Exited(), "exited", key, export, str(x))
-            except (NondeterminismError, GuestTrap, Unsupported) as e:
-                error: EmulatorError = e
-            except wasmtime.WasmtimeError as e:
-                if watcher is not None and watcher.requested.is_set():
-                    return self._stopped(Interrupted(), "interrupted", key, export, INTERRUPTED)
-                error = self._classify_trap(e, inst)
-            delay = self._record_failure(error)
-            if delay is None:
-                raise error
-            self.clock.sleep(delay)
-
-    def _stopped(self, entry: Suspend | Exited | Interrupted, status: str, key: str, export: ExportedFunction,
-                 detail: str, promise: tuple[str, int] | None = None) -> InvocationResult:
-        """The invocation stops unfinished: record why (a hint entry) and drop the instance."""
-        self.oplog.add_and_commit(entry)
-        self._drop_instance()
-        return InvocationResult(key, export.name, None, status, detail=detail, promise=promise)
-
-    def _classify_trap(self, trap: wasmtime.WasmtimeError, inst: Instance | None) -> EmulatorError:
-        """The EmulatorError a host function raised, or a GuestTrap describing the wasm trap."""
-        holder = inst or self._instance
-        cause = holder.ctx.trap_cause if holder is not None else None
-        if isinstance(cause, EmulatorError):
-            return cause
-        lines = [line.strip() for line in str(trap).splitlines() if line.strip()]
-        reason = next((line for line in reversed(lines) if "wasm trap:" in line), lines[-1] if lines else "trap")
-        guest_said = _last_error_line(self._recent_stderr())
-        return GuestTrap(f"the guest trapped: {guest_said} ({reason})" if guest_said else
-                         f"the guest trapped: {reason}")
-
-    def _resume_forked(self, inst: Instance) -> None:
+    def resume_forked(self, inst: Instance) -> None:
         """Golem resumes a forked worker at once; here it runs once the forking invocation is finished."""
         while inst.ctx.forked:
             child = Worker(self.runtime, self.store, inst.ctx.forked.pop(0), self.loaded, clock=self.clock)
@@ -346,57 +234,26 @@ class Worker:
             finally:
                 child.close()
 
-    def _recent_stderr(self, window: int = 200) -> str:
-        """What the guest wrote to stderr lately, from the oplog's Log entries (a retry that prints the same
-        traceback again is de-duplicated there, so the instance's own capture may be empty)."""
-        last = self.oplog.current_index()
-        entries = self.oplog.read(max(1, last - window), last)
-        return "".join(e.message for _, e in entries if isinstance(e, Log) and e.level == "stderr")
+    def drop_instance(self) -> None:
+        if self.instance is not None:
+            self.instance.close()
+            self.instance = None
 
-    def _record_failure(self, error: EmulatorError) -> float | None:
-        """Write Golem's Error entry and decide: seconds until the retry, or None when the worker is failed."""
-        summary = self.summary()
-        previous = summary.trailing_errors
-        policy = summary.retry_policy or DEFAULT_POLICY
-        retriable = not _is_stack_overflow(error)
-        delay = get_delay(policy, previous, self.rng) if retriable else None
-        self.oplog.add_and_commit(Error(
-            error=str(error), retriable=delay is not None,
-            error_kind="unknown" if retriable else "stack-overflow",
-        ))
-        self._drop_instance()
-        self.attempts = previous + 1
-        if delay is None:
-            error.add_note(f"failed after {self.attempts} attempt{'s' if self.attempts > 1 else ''}; "
-                           f"worker {self.name} is now failed")
-        return delay
-
-    def _drop_instance(self) -> None:
-        if self._instance is not None:
-            self._instance.close()
-            self._instance = None
-
-    def _ready_instance(self) -> Instance:
+    def ready_instance(self) -> Instance:
         """A live instance: the cached one if nobody else appended since, else a fresh one, replayed."""
-        inst = self._instance
+        inst = self.instance
         if inst is not None and self.store.last_index(self.name) == self.oplog.committed_index():
             return inst
-        self._drop_instance()
+        self.drop_instance()
         self.oplog = Oplog(self.store, self.name)
         entries = [e for _, e in self.oplog.read()]
-        semantics = self.create.semantics
-        replay = ReplayState(entries, skip_persist_nothing_zones=semantics != GOLEM_1_1)
-        durability = Durability(self.oplog, replay, semantics)
+        ctx = self.context(entries)
         if self.chaos is not None:
             chaos, name = self.chaos, self.name
             self.oplog.on_commit = lambda first, batch: chaos.on_commit(name, first, batch)
-            durability.before_persist = lambda idx, function: chaos.before_persist(name, idx, function)
-        ctx = HostContext(
-            worker=self.info, durability=durability, store=self.store,
-            list_workers=lambda: list_workers(self.store), sandbox=self._sandbox(), on_output=self.on_output,
-        )
+            ctx.durability.before_persist = lambda idx, function: chaos.before_persist(name, idx, function)
         inst = Instance(self.runtime, self.loaded, ctx, self.info)
-        self._instance = inst
+        self.instance = inst
         snapshot = snapshot_to_load(entries)
         if snapshot is not None:  # a snapshot-based update replaced the history before it
             failure = call_snapshot(inst, "load-snapshot", "load", [b64decode(snapshot)])
@@ -405,6 +262,16 @@ class Worker:
         self._replay(inst)
         return inst
 
+    def context(self, entries: list[OplogEntry]) -> HostContext:
+        """A host context for a new instance of this worker, replaying `entries`."""
+        return host_context(self.info, self.oplog, self.store, semantics=self.create.semantics, entries=entries,
+                            sandbox=self.sandbox(), on_output=self.on_output,
+                            list_workers=lambda: list_workers(self.store))
+
+    def finished(self, key: str) -> tuple[bool, str | None]:
+        """Whether invocation `key` completed on the current instance (live or replayed), and its response."""
+        return key in self._finished, self._finished.get(key)
+
     def update(self, target: LoadedComponent, mode: str = "automatic") -> tuple[bool, str | None]:
         """Move the worker to another component; (succeeded, failure details). On failure it stays put."""
         return updates.update(self, target, mode)
@@ -412,13 +279,13 @@ class Worker:
     def _apply_pending_update(self) -> None:
         updates.apply_pending(self)
 
-    def _data_dir(self) -> Path | None:
+    def data_dir(self) -> Path | None:
         path = getattr(self.store, "path", None)
         return None if path is None else Path(path).parent
 
-    def _sandbox(self) -> Path | None:
+    def sandbox(self) -> Path | None:
         """The worker's private directory beside its oplog database: <data-dir>/sandbox/<worker>."""
-        data = self._data_dir()
+        data = self.data_dir()
         if data is None:
             return None
         sandbox = data / "sandbox" / self.name
@@ -437,9 +304,9 @@ class Worker:
                 raise NondeterminismError(
                     idx, f"exported-function-invoked {entry.function_name}", "a component without that export",
                 ) from None
-            self._call(inst, export, entry.request, entry.idempotency_key)
+            self.call(inst, export, entry.request, entry.idempotency_key)
 
-    def _call(self, inst: Instance, export: ExportedFunction, request: tuple[str, ...], key: str) -> None:
+    def call(self, inst: Instance, export: ExportedFunction, request: tuple[str, ...], key: str) -> None:
         """Run one export (live or replayed) and record or check its ExportedFunctionCompleted."""
         args = [values.parse(text, ty) for text, (_, ty) in zip(request, export.params, strict=True)]
         inst.ctx.idempotency_key = key
@@ -456,5 +323,5 @@ class Worker:
         idx, done = replay.expect(ExportedFunctionCompleted, f"exported-function-completed of {export.name}")
         assert isinstance(done, ExportedFunctionCompleted)
         if done.response != response:
-            raise NondeterminismError(idx, f"{export.name} returned {done.response}", f"it returned {response}")
+            raise NondeterminismError(idx, f"{done.response}", f"{response} from {export.name}", verb="returned")
         self._finished[key] = response

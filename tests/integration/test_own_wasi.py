@@ -30,7 +30,7 @@ def shown_live(worker: Worker) -> str:
 
     Read from the instance because InvocationResult.output does not cover an invocation that finished
     while being recovered."""
-    inst = worker._instance
+    inst = worker.instance
     return "" if inst is None else inst.output_since(0)  # no instance: answered from the oplog by key
 
 

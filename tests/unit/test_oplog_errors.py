@@ -29,6 +29,8 @@ def test_nondeterminism_message() -> None:
     assert "\n" not in str(e)
     again = pickle.loads(pickle.dumps(e))
     assert (again.index, again.expected, again.actual, str(again)) == (e.index, e.expected, e.actual, str(e))
+    result = pickle.loads(pickle.dumps(NondeterminismError(3, "1", "2 from increment", verb="returned")))
+    assert str(result).startswith("oplog index 3: the component returned 2 from increment but the oplog recorded 1;")
 
 
 def test_unsupported_message() -> None:

@@ -1,0 +1,198 @@
+"""The invocation loop: one invocation run to its end through replay, retries, interrupts and suspension.
+
+The worker (worker.py) says who it is, whether it accepts the call and how to get a replayed instance; the
+executor runs the call on such instances, writes the hint entries that say why it stopped unfinished
+(Suspend, Exited, Interrupted), classifies failures (from a host function's error or a guest traceback) and
+decides by the retry policy whether and when to try again (semantics §8, §9).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import wasmtime
+
+from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, OplogError, Unsupported
+from emulator.lifecycle.retry import DEFAULT_POLICY, Clock, RealClock, get_delay
+from emulator.lifecycle.status import WorkerSummary
+from emulator.oplog.entries import Error, Exited, ExportedFunctionInvoked, Interrupted, Log, Suspend
+from emulator.oplog.oplog import Oplog
+from emulator.oplog.store import OplogStore, SqliteStore
+from emulator.runtime.control import InterruptWatcher, Lease
+from emulator.runtime.engine import ExportedFunction
+from emulator.runtime.instance import Instance
+from emulator.signals import ExitSignal, JumpSignal, SuspendSignal, UserInterrupt
+
+INTERRUPTED = "Interrupted via the Golem API"  # Golem's text for an interrupted invocation
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    """What an invocation produced."""
+
+    idempotency_key: str
+    function: str
+    response: str | None  # WAVE text, None for a function without result
+    status: str  # "completed", or the invocation stopped unfinished: "suspended", "interrupted", "exited"
+    cached: bool = False  # answered from the oplog by idempotency key, nothing ran
+    promise: tuple[str, int] | None = None  # for "suspended": the awaited promise (worker, oplog index)
+    output: str = ""  # what the guest wrote to stdout/stderr while live
+    detail: str | None = None
+
+
+class Runnable(Protocol):
+    """What the executor needs of a worker: its oplog, its replayed instance and a way to run one export."""
+
+    name: str
+    store: OplogStore
+    oplog: Oplog
+
+    @property
+    def instance(self) -> Instance | None:
+        """The live instance, if one is kept."""
+
+    def ready_instance(self) -> Instance:
+        """A live instance with the whole oplog replayed."""
+
+    def drop_instance(self) -> None:
+        """Forget the live instance (after a trap its store is poisoned)."""
+
+    def call(self, inst: Instance, export: ExportedFunction, request: tuple[str, ...], key: str) -> None:
+        """Run one export and record (or, replaying, check) its completion."""
+
+    def finished(self, key: str) -> tuple[bool, str | None]:
+        """Whether invocation `key` completed on the current instance, and its response."""
+
+    def resume_forked(self, inst: Instance) -> None:
+        """Run the workers this invocation forked."""
+
+    def summary(self) -> WorkerSummary:
+        """The worker's status, folded from its oplog."""
+
+
+def last_error_line(output: str) -> str | None:
+    """The last line of a Python traceback the guest printed (e.g. "RuntimeError: boom"), if any."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if not line.startswith(("File ", "Traceback", "^")) and ("Error" in line or "Exception" in line):
+            return line
+    return None
+
+
+def is_stack_overflow(error: EmulatorError) -> bool:
+    """Golem never retries a stack overflow: it would overflow again."""
+    return isinstance(error, GuestTrap) and "call stack exhausted" in str(error)
+
+
+class Executor:
+    """Golem's invocation loop for one worker: replay, run live, stop, or retry by the retry policy."""
+
+    def __init__(self, worker: Runnable, engine: wasmtime.Engine, clock: Clock | None = None) -> None:
+        self.worker = worker
+        self.engine = engine
+        self.clock: Clock = clock or RealClock()
+        self.rng = random.Random()
+        self.attempts = 0  # executions of the last failed invocation, for reports
+
+    def run(self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool) -> InvocationResult:
+        """Run invocation `key` to its end, holding the worker's lease and watching for interrupts."""
+        store = self.worker.store
+        path = getattr(store, "path", None)
+        if not isinstance(store, SqliteStore) or path is None:
+            return self._loop(export, request, key, started, None)
+        with Lease(store, self.worker.name), InterruptWatcher(Path(path), self.worker.name, self.engine) as watcher:
+            return self._loop(export, request, key, started, watcher)
+
+    def _loop(
+        self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool,
+        watcher: InterruptWatcher | None,
+    ) -> InvocationResult:
+        worker = self.worker
+        while True:
+            inst: Instance | None = None
+            try:
+                inst = worker.ready_instance()
+                done, response = worker.finished(key)
+                if not done:
+                    if started:
+                        raise OplogError(f"invocation {key} was recorded but replay never reached it")
+                    mark = inst.output_mark()
+                    worker.oplog.add_and_commit(ExportedFunctionInvoked(
+                        function_name=export.name, request=request, idempotency_key=key,
+                    ))
+                    started = True
+                    worker.call(inst, export, request, key)
+                    output = inst.output_since(mark)
+                    _, response = worker.finished(key)
+                else:
+                    output = inst.output_since(0)  # it finished while being recovered: all is from this run
+                worker.resume_forked(inst)
+                return InvocationResult(key, export.name, response, "completed", output=output)
+            except JumpSignal:
+                worker.drop_instance()  # Golem restarts at once and replays up to the jump target
+                continue
+            except UserInterrupt:
+                worker.drop_instance()  # like a stopped process: no Error entry; recovery continues the call
+                raise KeyboardInterrupt from None
+            except SuspendSignal as s:
+                return self._stopped(Suspend(), "suspended", key, export, s.reason, s.promise)
+            except ExitSignal as x:
+                return self._stopped(Exited(), "exited", key, export, str(x))
+            except (NondeterminismError, GuestTrap, Unsupported) as e:
+                error: EmulatorError = e
+            except wasmtime.WasmtimeError as e:
+                if watcher is not None and watcher.requested.is_set():
+                    return self._stopped(Interrupted(), "interrupted", key, export, INTERRUPTED)
+                error = self.classify_trap(e, inst)
+            delay = self._record_failure(error)
+            if delay is None:
+                raise error
+            self.clock.sleep(delay)
+
+    def _stopped(self, entry: Suspend | Exited | Interrupted, status: str, key: str, export: ExportedFunction,
+                 detail: str, promise: tuple[str, int] | None = None) -> InvocationResult:
+        """The invocation stops unfinished: record why (a hint entry) and drop the instance."""
+        self.worker.oplog.add_and_commit(entry)
+        self.worker.drop_instance()
+        return InvocationResult(key, export.name, None, status, detail=detail, promise=promise)
+
+    def classify_trap(self, trap: wasmtime.WasmtimeError, inst: Instance | None) -> EmulatorError:
+        """The EmulatorError a host function raised, or a GuestTrap describing the wasm trap."""
+        holder = inst or self.worker.instance
+        cause = holder.ctx.trap_cause if holder is not None else None
+        if isinstance(cause, EmulatorError):
+            return cause
+        lines = [line.strip() for line in str(trap).splitlines() if line.strip()]
+        reason = next((line for line in reversed(lines) if "wasm trap:" in line), lines[-1] if lines else "trap")
+        guest_said = last_error_line(self._recent_stderr())
+        return GuestTrap(f"the guest trapped: {guest_said} ({reason})" if guest_said else
+                         f"the guest trapped: {reason}")
+
+    def _recent_stderr(self, window: int = 200) -> str:
+        """What the guest wrote to stderr lately, from the oplog's Log entries (a retry that prints the same
+        traceback again is de-duplicated there, so the instance's own capture may be empty)."""
+        oplog = self.worker.oplog
+        last = oplog.current_index()
+        entries = oplog.read(max(1, last - window), last)
+        return "".join(e.message for _, e in entries if isinstance(e, Log) and e.level == "stderr")
+
+    def _record_failure(self, error: EmulatorError) -> float | None:
+        """Write Golem's Error entry and decide: seconds until the retry, or None when the worker is failed."""
+        summary = self.worker.summary()
+        previous = summary.trailing_errors
+        policy = summary.retry_policy or DEFAULT_POLICY
+        retriable = not is_stack_overflow(error)
+        delay = get_delay(policy, previous, self.rng) if retriable else None
+        self.worker.oplog.add_and_commit(Error(
+            error=str(error), retriable=delay is not None,
+            error_kind="unknown" if retriable else "stack-overflow",
+        ))
+        self.worker.drop_instance()
+        self.attempts = previous + 1
+        if delay is None:
+            error.add_note(f"failed after {self.attempts} attempt{'s' if self.attempts > 1 else ''}; "
+                           f"worker {self.worker.name} is now failed")
+        return delay
