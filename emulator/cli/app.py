@@ -2,18 +2,64 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
 import click
 
-from emulator.cli import components, invoke, manage, promises
-from emulator.cli import inspect as cli_inspect
 from emulator.cli.common import DEFAULT_DATA_DIR, Env, fail
 from emulator.errors import EmulatorError, UsageError
 
+# Every command: the module (under emulator.cli) whose COMMANDS holds it, and its one-line help. A command's
+# module is imported only when it runs, so `golem-emu --help` imports neither wasmtime nor the HTTP stack.
+# tests/cli/test_help.py checks this table against the modules.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "component": ("components", "Component versions, as update-worker from a guest refers to them."),
+    "exports": ("components", "List the functions a component exports, with their WIT signatures."),
+    "fork": ("manage", "Fork a worker: NEW starts with WORKER's oplog up to --at and continues from there."),
+    "interrupt": ("invoke", "Interrupt a worker: a running one stops at once, a suspended or retrying one is "
+                            "marked interrupted."),
+    "invoke": ("invoke", "Invoke FUNCTION of a worker with WAVE ARGS; print the result in WAVE."),
+    "oplog": ("inspect", "Show a worker's oplog, or the part of it selected by --from/--to and --query."),
+    "promise": ("promises", "Complete promises that workers await."),
+    "result": ("invoke", "Print the recorded result of an invocation by its idempotency key (exit 3 while it is "
+                         "unfinished)."),
+    "resume": ("invoke", "Continue a worker's unfinished invocation (interrupted, suspended, crashed or retrying)."),
+    "revert": ("manage", "Revert a worker: later entries are skipped on replay and its reverted invocations "
+                         "forgotten."),
+    "run": ("components", "The quick path: a fresh worker, one call, its result and its oplog."),
+    "show": ("inspect", "Show one worker: status, component, env, retry state, pending promises and replicas."),
+    "tui": ("inspect", "Browse workers and oplogs in a terminal UI (read-only; keeps working while workers run)."),
+    "update": ("manage", "Update a worker to another component; if that fails it stays on the one it has."),
+    "workers": ("inspect", "List workers with their status, oplog length and last activity, derived from their "
+                           "oplogs."),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module when the command runs, and lists help from COMMANDS."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(f"emulator.cli.{entry[0]}")
+        commands: list[click.Command] = module.COMMANDS
+        return next((c for c in commands if c.name == cmd_name), None)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, click.Command(name, help=text).get_short_help_str(limit))
+                for name, (_, text) in sorted(COMMANDS.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), envvar="GOLEM_EMU_HOME",
               default=DEFAULT_DATA_DIR, show_default=True,
               help="Where oplogs live (also GOLEM_EMU_HOME).")
@@ -21,11 +67,6 @@ from emulator.errors import EmulatorError, UsageError
 def cli(ctx: click.Context, data_dir: Path) -> None:
     """golem-emu: run Golem components as durable workers on your laptop, crash them, inspect their oplogs."""
     ctx.obj = Env(data_dir)
-
-
-for _module in (invoke, manage, components, promises, cli_inspect):
-    for _command in _module.COMMANDS:
-        cli.add_command(_command)
 
 
 def main() -> None:

@@ -6,18 +6,19 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import click
-from rich.console import Console
 
-from emulator.chaos import points as chaos
 from emulator.errors import UsageError
-from emulator.lifecycle.retry import VirtualClock
-from emulator.oplog.store import SqliteStore
-from emulator.runtime.engine import Runtime
-from emulator.runtime.executor import InvocationResult
-from emulator.runtime.worker import Worker
+
+if TYPE_CHECKING:  # imported where used: `golem-emu --help` must not pay for them
+    from rich.console import Console
+
+    from emulator.oplog.store import SqliteStore
+    from emulator.runtime.engine import Runtime
+    from emulator.runtime.executor import InvocationResult
+    from emulator.runtime.worker import Worker
 
 DEFAULT_DATA_DIR = ".golem-emu"
 
@@ -43,6 +44,8 @@ class Env:
     def store(self) -> SqliteStore:
         """The oplog database of this data directory."""
         if self._store is None:
+            from emulator.oplog.store import SqliteStore
+
             self._store = SqliteStore(self.data_dir / "oplog.db")
         return self._store
 
@@ -51,6 +54,8 @@ class Env:
         path = self.data_dir / "oplog.db"
         if not path.exists():
             raise UsageError(f"no workers yet in {self.data_dir} (invoke a component first, or pass --data-dir)")
+        from emulator.oplog.store import SqliteStore
+
         return SqliteStore(path, readonly=True)
 
     @property
@@ -62,12 +67,29 @@ class Env:
     def runtime(self) -> Runtime:
         """The wasmtime runtime with its artifact cache."""
         if self._runtime is None:
+            from emulator.runtime.engine import Runtime
+
             self._runtime = Runtime(cache_dir())
         return self._runtime
 
 
-err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False)
+class _LazyConsole:
+    """A rich Console made on first use (importing rich costs more than a `--help` may)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+err_console = cast("Console", _LazyConsole(stderr=True, highlight=False))
+out_console = cast("Console", _LazyConsole(highlight=False))
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -113,6 +135,10 @@ def print_result(result: InvocationResult, *, quiet_output: bool = True) -> None
 
 
 def load(env: Env, name: str, no_wait: bool = False) -> Worker:
+    from emulator.chaos import points as chaos
+    from emulator.lifecycle.retry import VirtualClock
+    from emulator.runtime.worker import Worker
+
     plan = chaos.from_environment(prefix=chaos.REPLAY_PREFIX)  # an existing worker: its points are replay:...
     return live(Worker.load(env.runtime, env.store, name, env.components_dir,
                              clock=VirtualClock() if no_wait else None, chaos=plan))

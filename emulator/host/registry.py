@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.host.cli import interfaces as wasi_cli
-from emulator.host.clocks import interfaces as wasi_clocks
-from emulator.host.filesystem import interfaces as wasi_filesystem
-from emulator.host.golem import host as golem_host
-from emulator.host.golem import workers as golem_workers
-from emulator.host.http import interfaces as wasi_http
-from emulator.host.io import interfaces as wasi_io
-from emulator.host.logging import interfaces as wasi_logging
-from emulator.host.random import interfaces as wasi_random
-from emulator.host.sockets import interfaces as wasi_sockets
+SERVER_SIDE = "wasi:http server-side resources (incoming-request, outgoing-response, response-outparam)"
 
 
 @dataclass(frozen=True)
@@ -26,52 +18,90 @@ class HostInterface:
     later: str | None = None
 
 
-HOST_INTERFACES: dict[str, HostInterface] = {
-    "golem:api/host": HostInterface({**golem_host.FUNCTIONS, **golem_workers.FUNCTIONS}),
-    "golem:rpc/types": HostInterface({}, later="golem:rpc worker-to-worker calls"),
-    "golem:api/oplog": HostInterface({}, later="golem:api/oplog (reading the oplog from a guest)"),
-    "golem:api/context": HostInterface({}, later="golem:api/context (invocation context spans)"),
-    "golem:durability/durability": HostInterface({}, later="golem:durability (guest-defined durable functions)"),
+# Each interface: the (module under emulator.host, table) pairs that serve it and its `later` feature name.
+# Modules are imported when a component first needs the interface: a command that runs no guest, or a guest
+# without wasi:http, never imports the HTTP stack (urllib3 and friends).
+_SOURCES: dict[str, tuple[tuple[tuple[str, str], ...], str | None]] = {
+    "golem:api/host": ((("golem.host", "FUNCTIONS"), ("golem.workers", "FUNCTIONS")), None),
+    "golem:rpc/types": ((), "golem:rpc worker-to-worker calls"),
+    "golem:api/oplog": ((), "golem:api/oplog (reading the oplog from a guest)"),
+    "golem:api/context": ((), "golem:api/context (invocation context spans)"),
+    "golem:durability/durability": ((), "golem:durability (guest-defined durable functions)"),
     # Our own WASI (Runtime(wasi="golem")): wasi:io, clocks, random, cli and logging.
-    "wasi:io/poll": HostInterface(wasi_io.POLL_FUNCTIONS),
-    "wasi:io/error": HostInterface(wasi_io.ERROR_FUNCTIONS),
-    "wasi:io/streams": HostInterface(wasi_io.STREAMS_FUNCTIONS),
-    "wasi:clocks/wall-clock": HostInterface(wasi_clocks.WALL_CLOCK),
-    "wasi:clocks/monotonic-clock": HostInterface(wasi_clocks.MONOTONIC_CLOCK_FULL),
-    "wasi:random/random": HostInterface(wasi_random.RANDOM),
-    "wasi:random/insecure": HostInterface(wasi_random.INSECURE),
-    "wasi:random/insecure-seed": HostInterface(wasi_random.INSECURE_SEED),
-    "wasi:cli/environment": HostInterface(wasi_cli.ENVIRONMENT),
-    "wasi:cli/exit": HostInterface(wasi_cli.EXIT),
-    "wasi:cli/stdin": HostInterface(wasi_cli.STDIN),
-    "wasi:cli/stdout": HostInterface(wasi_cli.STDOUT),
-    "wasi:cli/stderr": HostInterface(wasi_cli.STDERR),
-    "wasi:cli/terminal-input": HostInterface({}),
-    "wasi:cli/terminal-output": HostInterface({}),
-    "wasi:cli/terminal-stdin": HostInterface(wasi_cli.TERMINAL_STDIN),
-    "wasi:cli/terminal-stdout": HostInterface(wasi_cli.TERMINAL_STDOUT),
-    "wasi:cli/terminal-stderr": HostInterface(wasi_cli.TERMINAL_STDERR),
-    "wasi:logging/logging": HostInterface(wasi_logging.LOGGING),
+    "wasi:io/poll": ((("io.interfaces", "POLL_FUNCTIONS"),), None),
+    "wasi:io/error": ((("io.interfaces", "ERROR_FUNCTIONS"),), None),
+    "wasi:io/streams": ((("io.interfaces", "STREAMS_FUNCTIONS"),), None),
+    "wasi:clocks/wall-clock": ((("clocks.interfaces", "WALL_CLOCK"),), None),
+    "wasi:clocks/monotonic-clock": ((("clocks.interfaces", "MONOTONIC_CLOCK_FULL"),), None),
+    "wasi:random/random": ((("random.interfaces", "RANDOM"),), None),
+    "wasi:random/insecure": ((("random.interfaces", "INSECURE"),), None),
+    "wasi:random/insecure-seed": ((("random.interfaces", "INSECURE_SEED"),), None),
+    "wasi:cli/environment": ((("cli.interfaces", "ENVIRONMENT"),), None),
+    "wasi:cli/exit": ((("cli.interfaces", "EXIT"),), None),
+    "wasi:cli/stdin": ((("cli.interfaces", "STDIN"),), None),
+    "wasi:cli/stdout": ((("cli.interfaces", "STDOUT"),), None),
+    "wasi:cli/stderr": ((("cli.interfaces", "STDERR"),), None),
+    "wasi:cli/terminal-input": ((), None),
+    "wasi:cli/terminal-output": ((), None),
+    "wasi:cli/terminal-stdin": ((("cli.interfaces", "TERMINAL_STDIN"),), None),
+    "wasi:cli/terminal-stdout": ((("cli.interfaces", "TERMINAL_STDOUT"),), None),
+    "wasi:cli/terminal-stderr": ((("cli.interfaces", "TERMINAL_STDERR"),), None),
+    "wasi:logging/logging": ((("logging.interfaces", "LOGGING"),), None),
     # wasi:filesystem over the worker's sandbox directory; wasi:sockets denied.
-    "wasi:filesystem/types": HostInterface(wasi_filesystem.TYPES),
-    "wasi:filesystem/preopens": HostInterface(wasi_filesystem.PREOPENS),
-    "wasi:sockets/network": HostInterface(wasi_sockets.NETWORK),
-    "wasi:sockets/instance-network": HostInterface(wasi_sockets.INSTANCE_NETWORK),
-    "wasi:sockets/tcp": HostInterface(wasi_sockets.TCP),
-    "wasi:sockets/tcp-create-socket": HostInterface(wasi_sockets.TCP_CREATE_SOCKET),
-    "wasi:sockets/udp": HostInterface(wasi_sockets.UDP),
-    "wasi:sockets/udp-create-socket": HostInterface(wasi_sockets.UDP_CREATE_SOCKET),
-    "wasi:sockets/ip-name-lookup": HostInterface(wasi_sockets.IP_NAME_LOOKUP),
+    "wasi:filesystem/types": ((("filesystem.interfaces", "TYPES"),), None),
+    "wasi:filesystem/preopens": ((("filesystem.interfaces", "PREOPENS"),), None),
+    "wasi:sockets/network": ((("sockets.interfaces", "NETWORK"),), None),
+    "wasi:sockets/instance-network": ((("sockets.interfaces", "INSTANCE_NETWORK"),), None),
+    "wasi:sockets/tcp": ((("sockets.interfaces", "TCP"),), None),
+    "wasi:sockets/tcp-create-socket": ((("sockets.interfaces", "TCP_CREATE_SOCKET"),), None),
+    "wasi:sockets/udp": ((("sockets.interfaces", "UDP"),), None),
+    "wasi:sockets/udp-create-socket": ((("sockets.interfaces", "UDP_CREATE_SOCKET"),), None),
+    "wasi:sockets/ip-name-lookup": ((("sockets.interfaces", "IP_NAME_LOOKUP"),), None),
     # wasi:http client side, durable as Golem's (semantics §6.1); serving HTTP traps as not supported.
-    "wasi:http/types": HostInterface(wasi_http.TYPES, later=wasi_http.SERVER_SIDE),
-    "wasi:http/outgoing-handler": HostInterface(wasi_http.OUTGOING_HANDLER),
+    "wasi:http/types": ((("http.interfaces", "TYPES"),), SERVER_SIDE),
+    "wasi:http/outgoing-handler": ((("http.interfaces", "OUTGOING_HANDLER"),), None),
 }
 
+
+class _LazyInterfaces(Mapping[str, HostInterface]):
+    """HOST_INTERFACES: every interface name is known at once, its functions are imported on first use."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, HostInterface] = {}
+
+    def __getitem__(self, name: str) -> HostInterface:
+        built = self._built.get(name)
+        if built is None:
+            sources, later = _SOURCES[name]
+            functions: dict[str, Callable[..., Any]] = {}
+            for module, table in sources:
+                functions.update(getattr(importlib.import_module(f"emulator.host.{module}"), table))
+            built = self._built[name] = HostInterface(functions, later)
+        return built
+
+    def __contains__(self, name: object) -> bool:
+        return name in _SOURCES
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_SOURCES)
+
+    def __len__(self) -> int:
+        return len(_SOURCES)
+
+
+HOST_INTERFACES: Mapping[str, HostInterface] = _LazyInterfaces()
+
 # With wasmtime's built-in WASI (the benchmark baseline) these functions are shadowed so they are journaled.
-WASI_SHADOWS: dict[str, dict[str, Callable[..., Any]]] = {
-    "wasi:clocks/wall-clock": wasi_clocks.WALL_CLOCK,
-    "wasi:clocks/monotonic-clock": wasi_clocks.MONOTONIC_CLOCK,
-    "wasi:random/random": wasi_random.RANDOM,
-    "wasi:random/insecure": wasi_random.INSECURE,
-    "wasi:random/insecure-seed": wasi_random.INSECURE_SEED,
+_SHADOWS = {
+    "wasi:clocks/wall-clock": ("clocks.interfaces", "WALL_CLOCK"),
+    "wasi:clocks/monotonic-clock": ("clocks.interfaces", "MONOTONIC_CLOCK"),
+    "wasi:random/random": ("random.interfaces", "RANDOM"),
+    "wasi:random/insecure": ("random.interfaces", "INSECURE"),
+    "wasi:random/insecure-seed": ("random.interfaces", "INSECURE_SEED"),
 }
+
+
+def wasi_shadows() -> dict[str, dict[str, Callable[..., Any]]]:
+    """The functions shadowed over wasmtime's built-in WASI, by interface name."""
+    return {name: getattr(importlib.import_module(f"emulator.host.{module}"), table)
+            for name, (module, table) in _SHADOWS.items()}

@@ -14,7 +14,7 @@ from emulator.errors import ComponentError, Unsupported
 from emulator.host import _resources as res
 from emulator.host import _shapes
 from emulator.host.context import HostContext
-from emulator.host.registry import HOST_INTERFACES, WASI_SHADOWS, HostInterface
+from emulator.host.registry import HOST_INTERFACES, HostInterface, wasi_shadows
 from emulator.runtime import fastcall
 from emulator.runtime.engine import LoadedComponent
 
@@ -168,7 +168,7 @@ def build_linker(
                     fastcall.add_func(inst, f.name, _guard(ctx, f), f.sig)
         if wasi == WASMTIME_WASI:
             version = registered_wasi_version(engine)
-            for iface_name, table in WASI_SHADOWS.items():
+            for iface_name, table in wasi_shadows().items():
                 with root.add_instance(f"{iface_name}@{version}") as inst:
                     for name, fn in table.items():
                         inst.add_func(name, _guard(ctx, _Func(name, fn, None)))  # no variant-like types here

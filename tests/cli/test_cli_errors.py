@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -100,7 +101,10 @@ def test_env_must_be_key_value(worker: tuple[Path, Path]) -> None:
 
 def test_every_command_has_help() -> None:
     runner = CliRunner()
-    for name, command in cli.commands.items():
+    ctx = click.Context(cli)
+    for name in cli.list_commands(ctx):
+        command = cli.get_command(ctx, name)
+        assert command is not None, name
         result = runner.invoke(cli, [name, "--help"])
         assert result.exit_code == 0, name
         first_line = (command.help or "").split("\n")[0]

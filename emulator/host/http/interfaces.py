@@ -26,8 +26,6 @@ from emulator.host.http.requests import OutgoingRequest, RequestOptions
 from emulator.host.http.responses import FutureIncomingResponse
 from emulator.oplog.entries import WRITE_REMOTE_BATCHED
 
-SERVER_SIDE = "wasi:http server-side resources (incoming-request, outgoing-response, response-outparam)"
-
 
 def handle(ctx: HostContext, request_handle: Any, options_handle: Any) -> Variant:
     request: OutgoingRequest = res.take(ctx, request_handle)
