@@ -14,7 +14,7 @@ fresh data directory in `tmp_path`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -52,12 +52,13 @@ class Emulator:
         self.clock = clock or VirtualClock()  # retries decide as Golem does, without sleeping
         self._workers: dict[str, Worker] = {}
 
-    def worker(self, name: str, component: str | os.PathLike[str], **options: object) -> Worker:
-        """The worker `name`, created on first use (options as Worker.open: env, args, semantics)."""
+    def worker(self, name: str, component: str | os.PathLike[str], *, env: Sequence[tuple[str, str]] = (),
+               args: Sequence[str] = (), semantics: str | None = None) -> Worker:
+        """The worker `name`, created on first use (env, args and semantics as Worker.open's)."""
         w = self._workers.get(name)
         if w is None:
-            w = Worker.open(self.runtime, self.store, name, component, chaos=self.chaos, clock=self.clock,
-                            components_dir=self.data_dir / "components", **options)  # type: ignore[arg-type]
+            w = Worker.open(self.runtime, self.store, name, component, env=env, args=args, semantics=semantics,
+                            chaos=self.chaos, clock=self.clock, components_dir=self.data_dir / "components")
             self._workers[name] = w
         return w
 

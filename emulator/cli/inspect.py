@@ -133,7 +133,7 @@ def oplog(env: Env, worker_name: str, start: int, end: int | None, query: str | 
 def show(env: Env, worker_name: str, fmt: str) -> None:
     """Show one worker: status, component, env, retry state, pending promises and replicas."""
     store = _open_worker(env, worker_name)
-    facts = worker_facts(store, worker_name, db_path=env.data_dir / "oplog.db")
+    facts = worker_facts(store, worker_name)
     if fmt == "json":
         click.echo(json.dumps(facts, indent=2))
     else:

@@ -11,12 +11,12 @@ import click
 from emulator.chaos import points as chaos
 from emulator.cli.common import CALL_SETTINGS, Env, err_console, live, load, parse_env, print_result
 from emulator.errors import UsageError
+from emulator.lifecycle.leases import INTERRUPT, Lease, running_pid
 from emulator.lifecycle.retry import VirtualClock
 from emulator.lifecycle.status import summarize
 from emulator.oplog.entries import Interrupted
 from emulator.oplog.oplog import Oplog
 from emulator.replay.durability import SEMANTICS
-from emulator.runtime.control import INTERRUPT, Lease, running_pid
 from emulator.runtime.worker import Worker, prepare_call
 
 

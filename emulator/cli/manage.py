@@ -8,7 +8,7 @@ import click
 
 from emulator.cli.common import Env, err_console, load, print_result
 from emulator.errors import UsageError, WorkerFailed
-from emulator.runtime import management
+from emulator.lifecycle import management
 from emulator.runtime.worker import keep_component
 
 

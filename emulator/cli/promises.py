@@ -6,7 +6,7 @@ import click
 
 from emulator.cli.common import Env, err_console, load, print_result
 from emulator.errors import UsageError
-from emulator.runtime.control import running_pid
+from emulator.lifecycle.leases import running_pid
 
 
 @click.group()

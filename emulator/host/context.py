@@ -10,7 +10,7 @@ from typing import Any
 
 from emulator.oplog.entries import OplogEntry
 from emulator.oplog.oplog import Oplog
-from emulator.oplog.store import OplogStore
+from emulator.oplog.store import Store
 from emulator.replay.durability import GOLEM_1_1, Durability
 from emulator.replay.state import ReplayState
 
@@ -33,7 +33,7 @@ class HostContext:
 
     worker: WorkerInfo
     durability: Durability
-    store: OplogStore
+    store: Store
     retry_policy: dict[str, Any] | None = None  # a set-retry-policy override, in oplog form
     idempotency_key: str | None = None  # key of the invocation being run
     list_workers: Callable[[], list[dict[str, Any]]] = field(default=lambda: [])
@@ -66,7 +66,7 @@ class HostContext:
 
 
 def host_context(
-    info: WorkerInfo, oplog: Oplog, store: OplogStore, *, semantics: str = GOLEM_1_1,
+    info: WorkerInfo, oplog: Oplog, store: Store, *, semantics: str = GOLEM_1_1,
     entries: list[OplogEntry] | None = None, sandbox: Path | None = None,
     on_output: Callable[[str, str], None] | None = None,
     list_workers: Callable[[], list[dict[str, Any]]] | None = None,

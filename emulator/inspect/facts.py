@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from emulator.errors import OplogError
 from emulator.inspect.index import OplogIndex
 from emulator.oplog.entries import ChangeRetryPolicy, Create, Error, ExportedFunctionInvoked
-from emulator.oplog.store import OplogStore
+from emulator.oplog.store import OplogStore, Store
 
 __all__ = ["replicas", "worker_facts"]
 
 
-def worker_facts(store: OplogStore, name: str, index: OplogIndex | None = None,
-                 db_path: Path | None = None) -> dict[str, Any]:
+def worker_facts(store: Store, name: str, index: OplogIndex | None = None) -> dict[str, Any]:
     """Status, component, env, invocations, retry state, pending promises and replicas of worker ``name``.
 
     ``index`` may be one the caller already built (it is brought up to date); every value is JSON-able.
@@ -51,7 +47,7 @@ def worker_facts(store: OplogStore, name: str, index: OplogIndex | None = None,
         "invocations": {"completed": completed, "open": None},
         "retry": _retry_state(store, name, trailing, error_at, policy_at),
         "pending_promises": _pending_promises(store, name, noops),
-        "replicas": replicas(db_path, name, length) if db_path is not None else [],
+        "replicas": replicas(store, name, length),
     }
     if open_starts:
         started = store.entry(name, open_starts[-1])
@@ -89,39 +85,7 @@ def _pending_promises(store: OplogStore, name: str, noops: list[int]) -> list[in
     return pending
 
 
-_LAST_INDEX_COLUMNS = ("last_index", "last_idx", "idx", "index", "committed_index")
-
-
-def replicas(db_path: Path, worker: str, last_index: int) -> list[dict[str, Any]]:
-    """Rows of the ``replicas`` table for ``worker`` (none while golem-emu has no replicas), each with its lag.
-
-    Read through a separate read-only connection: the store has no replica API yet, and this never writes.
-    """
-    if not db_path.is_file():
-        return []
-    uri = f"file:{quote(str(db_path.absolute()))}?mode=ro"
-    try:
-        db = sqlite3.connect(uri, uri=True, timeout=5.0)
-    except sqlite3.Error:
-        return []
-    try:
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'replicas'").fetchone():
-            return []
-        cur = db.execute("SELECT * FROM replicas")
-        columns = [c[0] for c in cur.description]
-        rows = [dict(zip(columns, r, strict=True)) for r in cur.fetchall()]
-    except sqlite3.Error:
-        return []
-    finally:
-        db.close()
-    owner = next((c for c in ("worker", "worker_name", "name") if c in columns), None)
-    position = next((c for c in _LAST_INDEX_COLUMNS if c in columns), None)
-    out = []
-    for row in rows:
-        if owner is not None and row[owner] != worker:
-            continue
-        clean = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in row.items()}
-        if position is not None and isinstance(row[position], int):
-            clean["lag"] = last_index - row[position]
-        out.append(clean)
-    return out
+def replicas(store: Store, worker: str, last_index: int) -> list[dict[str, Any]]:
+    """The replicas of ``worker``'s oplog as the store reports them, each with how far it lags behind."""
+    return [{"name": r.name, "last_index": r.last_index, "lag": last_index - r.last_index}
+            for r in store.replicas(worker)]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from emulator.lifecycle.management import current_component_hash
 from emulator.lifecycle.status import summarize
 from emulator.oplog.entries import Create
-from emulator.oplog.store import OplogStore
-from emulator.runtime.management import current_component_hash
+from emulator.oplog.store import Store
 
 # Component ids are derived from the component's name, so every build of `counter.wasm` is one component.
 _COMPONENT_NAMESPACE = uuid.UUID("5d0c1a9e-6f1b-4c55-9a57-61b0b3c0e1d2")
@@ -19,14 +19,13 @@ def component_uuid(component_name: str) -> uuid.UUID:
     return uuid.uuid5(_COMPONENT_NAMESPACE, component_name)
 
 
-def _version(store: OplogStore, create: Create, entries: list[Any]) -> int:
+def _version(store: Store, create: Create, entries: list[Any]) -> int:
     """The version of the component a worker runs now (updates included), as registered in the store."""
-    lookup = getattr(store, "component_version", None)
-    found = lookup(create.component, current_component_hash(entries)) if lookup is not None else None
+    found = store.component_version(create.component, current_component_hash(entries))
     return create.component_version if found is None else int(found)
 
 
-def list_workers(store: OplogStore) -> list[dict[str, Any]]:
+def list_workers(store: Store) -> list[dict[str, Any]]:
     """One dict per worker: name, component, component_uuid, args, env, status, version, created_at, length."""
     rows = []
     for name in store.worker_names():

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import wasmtime
 
 from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, OplogError, Unsupported
+from emulator.lifecycle.leases import Lease
 from emulator.lifecycle.retry import DEFAULT_POLICY, Clock, RealClock, get_delay
 from emulator.lifecycle.status import WorkerSummary
 from emulator.oplog.entries import Error, Exited, ExportedFunctionInvoked, Interrupted, Log, Suspend
 from emulator.oplog.oplog import Oplog
-from emulator.oplog.store import OplogStore, SqliteStore
-from emulator.runtime.control import InterruptWatcher, Lease
+from emulator.oplog.store import Store
+from emulator.runtime.control import InterruptWatcher
 from emulator.runtime.engine import ExportedFunction
 from emulator.runtime.instance import Instance
 from emulator.signals import ExitSignal, JumpSignal, SuspendSignal, UserInterrupt
@@ -47,7 +47,7 @@ class Runnable(Protocol):
     """What the executor needs of a worker: its oplog, its replayed instance and a way to run one export."""
 
     name: str
-    store: OplogStore
+    store: Store
     oplog: Oplog
 
     @property
@@ -99,16 +99,13 @@ class Executor:
 
     def run(self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool) -> InvocationResult:
         """Run invocation `key` to its end, holding the worker's lease and watching for interrupts."""
-        store = self.worker.store
-        path = getattr(store, "path", None)
-        if not isinstance(store, SqliteStore) or path is None:
-            return self._loop(export, request, key, started, None)
-        with Lease(store, self.worker.name), InterruptWatcher(Path(path), self.worker.name, self.engine) as watcher:
+        store, name = self.worker.store, self.worker.name
+        with Lease(store, name), InterruptWatcher(store, name, self.engine) as watcher:
             return self._loop(export, request, key, started, watcher)
 
     def _loop(
         self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool,
-        watcher: InterruptWatcher | None,
+        watcher: InterruptWatcher,
     ) -> InvocationResult:
         worker = self.worker
         while True:
@@ -144,7 +141,7 @@ class Executor:
             except (NondeterminismError, GuestTrap, Unsupported) as e:
                 error: EmulatorError = e
             except wasmtime.WasmtimeError as e:
-                if watcher is not None and watcher.requested.is_set():
+                if watcher.requested.is_set():
                     return self._stopped(Interrupted(), "interrupted", key, export, INTERRUPTED)
                 error = self.classify_trap(e, inst)
             delay = self._record_failure(error)

@@ -13,7 +13,7 @@ from emulator.host.context import HostContext
 from emulator.lifecycle.status import WorkerSummary
 from emulator.oplog.entries import Create, FailedUpdate, OplogEntry, PendingUpdate, SuccessfulUpdate
 from emulator.oplog.oplog import Oplog
-from emulator.oplog.store import OplogStore, SqliteStore
+from emulator.oplog.store import Store
 from emulator.runtime.engine import LoadedComponent, Runtime
 from emulator.runtime.instance import Instance, call_snapshot, one_line
 from emulator.runtime.linker import check_imports
@@ -23,7 +23,7 @@ class Updatable(Protocol):
     """The worker as an update sees it: its code, its oplog, and a way to replay it on an instance."""
 
     runtime: Runtime
-    store: OplogStore
+    store: Store
     oplog: Oplog
     create: Create
     loaded: LoadedComponent
@@ -46,16 +46,15 @@ class Updatable(Protocol):
     def context(self, entries: list[OplogEntry]) -> HostContext:
         """A host context for a new instance of the worker."""
 
-    def data_dir(self) -> Path | None:
-        """The data directory beside the worker's oplog database, if it has one."""
+    def data_dir(self) -> Path:
+        """The data directory beside the worker's oplog database."""
 
 
 def update(worker: Updatable, target: LoadedComponent, mode: str = "automatic") -> tuple[bool, str | None]:
     """Move the worker to another component; (succeeded, failure details). On failure it stays put."""
     check_imports(target, worker.runtime.wasi)
     worker.check_accepts_invocations(worker.summary())
-    if isinstance(worker.store, SqliteStore):
-        worker.store.register_component(worker.create.component, target.sha256)
+    worker.store.register_component(worker.create.component, target.sha256)
     return _apply(worker, target, mode, pending_written=False)
 
 
@@ -64,9 +63,8 @@ def apply_pending(worker: Updatable) -> None:
     pending = worker.summary().pending_update
     if pending is None or pending.payload_b64 is not None:
         return
-    data = worker.data_dir()
-    path = None if data is None else data / "components" / f"{pending.target_hash}.wasm"
-    if path is None or not path.exists():
+    path = worker.data_dir() / "components" / f"{pending.target_hash}.wasm"
+    if not path.exists():
         worker.oplog.add_and_commit(FailedUpdate(target_hash=pending.target_hash,
                                                details="the target component's wasm is not kept here"))
         return

@@ -17,11 +17,12 @@ from emulator import values
 from emulator.chaos.points import Chaos
 from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, UsageError, WorkerFailed
 from emulator.host.context import HostContext, WorkerInfo, host_context
+from emulator.lifecycle.management import current_component_hash, snapshot_to_load
 from emulator.lifecycle.retry import Clock
 from emulator.lifecycle.status import SummaryCache, WorkerSummary
 from emulator.oplog.entries import Create, ExportedFunctionCompleted, ExportedFunctionInvoked, OplogEntry
 from emulator.oplog.oplog import Oplog
-from emulator.oplog.store import OplogStore, SqliteStore
+from emulator.oplog.store import Store
 from emulator.replay.durability import GOLEM_1_1
 from emulator.replay.state import describe
 from emulator.runtime import component_files, updates
@@ -30,7 +31,6 @@ from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
 from emulator.runtime.executor import Executor, InvocationResult
 from emulator.runtime.instance import Instance, call_snapshot
 from emulator.runtime.linker import check_imports
-from emulator.runtime.management import current_component_hash, snapshot_to_load
 
 
 @dataclass(frozen=True)
@@ -49,11 +49,11 @@ def prepare_call(loaded: LoadedComponent, function: str, args: Sequence[str]) ->
 
 
 def _current_code(
-    runtime: Runtime, store: OplogStore, name: str, given: LoadedComponent, components_dir: Path | None,
+    runtime: Runtime, store: Store, name: str, given: LoadedComponent, components_dir: Path | None,
 ) -> LoadedComponent:
     """The code an existing worker runs. Naming an older registered version of its component (after an
     update) still runs the current one, as in Golem; an unregistered file (a rebuild) is run as given."""
-    if components_dir is None or not isinstance(store, SqliteStore):
+    if components_dir is None:
         return given
     entries = [e for _, e in store.read(name)]
     current = current_component_hash(entries)
@@ -73,10 +73,10 @@ def keep_component(loaded: LoadedComponent, components_dir: Path) -> Path:
 
 
 class Worker:
-    """A named durable worker running one component, backed by an oplog in an OplogStore."""
+    """A named durable worker running one component, backed by an oplog in an Store."""
 
     def __init__(
-        self, runtime: Runtime, store: OplogStore, name: str, loaded: LoadedComponent, chaos: Chaos | None = None,
+        self, runtime: Runtime, store: Store, name: str, loaded: LoadedComponent, chaos: Chaos | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.runtime = runtime
@@ -89,9 +89,7 @@ class Worker:
         create = self.oplog.entry(1)
         assert isinstance(create, Create)
         self.create = create
-        version = create.component_version
-        if isinstance(store, SqliteStore):  # the version of the code it runs now, after any update
-            version = store.register_component(create.component, loaded.sha256)
+        version = store.register_component(create.component, loaded.sha256)  # the code it runs now, after updates
         self.info = WorkerInfo(
             name=name, component_uuid=component_uuid(create.component), component_version=version,
             args=create.args, env=create.env, created_at=create.timestamp,
@@ -113,7 +111,7 @@ class Worker:
 
     @classmethod
     def open(
-        cls, runtime: Runtime, store: OplogStore, name: str, component: str | os.PathLike[str], *,
+        cls, runtime: Runtime, store: Store, name: str, component: str | os.PathLike[str], *,
         env: Sequence[tuple[str, str]] = (), args: Sequence[str] = (), semantics: str | None = None,
         chaos: Chaos | None = None, clock: Clock | None = None, components_dir: Path | None = None,
     ) -> Worker:
@@ -123,7 +121,7 @@ class Worker:
         if components_dir is not None:
             keep_component(loaded, components_dir)
         if not store.has_worker(name):
-            version = store.register_component(loaded.path.stem, loaded.sha256) if isinstance(store, SqliteStore) else 0
+            version = store.register_component(loaded.path.stem, loaded.sha256)
             Oplog.create(store, Create(
                 worker_name=name, component=loaded.path.stem, component_hash=loaded.sha256, component_version=version,
                 args=tuple(args), env=tuple(env), semantics=semantics or GOLEM_1_1,
@@ -139,7 +137,7 @@ class Worker:
 
     @classmethod
     def load(
-        cls, runtime: Runtime, store: OplogStore, name: str, components_dir: Path, *,
+        cls, runtime: Runtime, store: Store, name: str, components_dir: Path, *,
         chaos: Chaos | None = None, clock: Clock | None = None,
     ) -> Worker:
         """An existing worker, running the exact component it was created with (kept by its hash)."""
@@ -279,16 +277,13 @@ class Worker:
     def _apply_pending_update(self) -> None:
         updates.apply_pending(self)
 
-    def data_dir(self) -> Path | None:
-        path = getattr(self.store, "path", None)
-        return None if path is None else Path(path).parent
+    def data_dir(self) -> Path:
+        """Where the worker's files live: kept components and its sandbox, beside its oplog database."""
+        return self.store.data_dir
 
-    def sandbox(self) -> Path | None:
+    def sandbox(self) -> Path:
         """The worker's private directory beside its oplog database: <data-dir>/sandbox/<worker>."""
-        data = self.data_dir()
-        if data is None:
-            return None
-        sandbox = data / "sandbox" / self.name
+        sandbox = self.data_dir() / "sandbox" / self.name
         sandbox.mkdir(parents=True, exist_ok=True)
         return sandbox
 

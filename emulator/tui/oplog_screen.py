@@ -107,7 +107,7 @@ class OplogScreen(Screen[None]):
         self.call_after_refresh(self._index)  # the first screen comes before the index pass
 
     def _replicas(self) -> list[dict[str, object]]:
-        return replicas(self.oplog_app.db_path, self.source.worker, self.source.last)
+        return replicas(self.oplog_app.store, self.source.worker, self.source.last)
 
     # -- background work ------------------------------------------------------------------------------------
 

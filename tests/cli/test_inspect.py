@@ -15,7 +15,7 @@ from emulator.cli import cli
 from emulator.cli.inspect import COMMANDS
 from emulator.inspect.export import parse_document, parse_jsonl
 from emulator.oplog.entries import READ_LOCAL, Create, ImportedFunctionInvoked, Log
-from emulator.oplog.store import SqliteStore
+from emulator.oplog.store import Replica, SqliteStore
 from tests.conftest import golem_emu
 from tests.tui.sample import build_sample
 
@@ -140,15 +140,18 @@ def test_show(data: Path) -> None:
     assert idle["status"] == "idle" and idle["retry"]["policy"] is None and idle["pending_promises"] == []
 
 
-def test_show_lists_replicas_when_a_replicas_table_exists(data: Path) -> None:
-    db = sqlite3.connect(data / "oplog.db")
-    db.execute("CREATE TABLE replicas(worker TEXT, name TEXT, last_index INTEGER)")
-    db.executemany("INSERT INTO replicas VALUES (?, ?, ?)", [("shop", "r1", 25), ("shop", "r2", 20),
-                                                             ("idle", "r3", 1)])
-    db.commit()
-    db.close()
+def test_show_lists_the_replicas_the_store_reports(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    known = {"shop": [Replica("r1", 25), Replica("r2", 20)], "idle": [Replica("r3", 1)]}
+    monkeypatch.setattr(SqliteStore, "replicas", lambda self, worker: known.get(worker, []))
     facts = json.loads(run(data, "show", "shop", "--format", "json").output)
     assert [(r["name"], r["lag"]) for r in facts["replicas"]] == [("r1", 0), ("r2", 5)]
+
+
+def test_a_store_reports_no_replicas_yet(data: Path) -> None:
+    with SqliteStore(data / "oplog.db", readonly=True) as store:
+        assert store.replicas("shop") == []
+    tables = {r[0] for r in sqlite3.connect(data / "oplog.db").execute("SELECT name FROM sqlite_master")}
+    assert "replicas" not in tables  # nothing reads a table that nothing creates
 
 
 def test_inspection_never_writes(data: Path) -> None:

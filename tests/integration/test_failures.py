@@ -14,10 +14,10 @@ import pytest
 
 from emulator.cli.common import cache_dir
 from emulator.errors import GuestTrap, WorkerFailed
+from emulator.lifecycle.leases import INTERRUPT
 from emulator.lifecycle.retry import DEFAULT_POLICY, VirtualClock, get_delay
 from emulator.oplog.entries import Error, Jump
 from emulator.oplog.store import SqliteStore
-from emulator.runtime.control import INTERRUPT
 from emulator.runtime.engine import Runtime
 from emulator.runtime.worker import Worker
 from tests.conftest import golem_emu, guest, wat_component

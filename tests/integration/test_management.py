@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from emulator.errors import UsageError
+from emulator.lifecycle import management
 from emulator.lifecycle.retry import VirtualClock
 from emulator.oplog.entries import FailedUpdate, PendingUpdate, Revert, SuccessfulUpdate
 from emulator.oplog.store import SqliteStore
-from emulator.runtime import management
 from emulator.runtime.engine import Runtime
 from emulator.runtime.worker import Worker
 from tests.conftest import golem_emu, guest

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import SelectionList
 
+from emulator.oplog.store import Replica, SqliteStore
 from emulator.tui.kind_picker import KindPicker
 from emulator.tui.widgets.replica_panel import ReplicaPanel
 from emulator.tui.workers_screen import WorkersScreen
@@ -173,23 +174,21 @@ def test_worker_list_shows_statuses_and_opens_a_worker(sample_db: Path) -> None:
     run_app(app, body)
 
 
-def test_replica_panel_appears_only_with_replicas(sample_db: Path) -> None:
+def test_replica_panel_appears_only_with_replicas(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = make_app(sample_db)
 
     async def without(pilot: Any) -> None:
         assert not app.screen.query_one(ReplicaPanel).display
 
     run_app(app, without)
-    db = sqlite3.connect(sample_db)
-    db.execute("CREATE TABLE replicas(worker TEXT, name TEXT, last_index INTEGER)")
-    db.execute("INSERT INTO replicas VALUES ('shop', 'replica-a', 21)")
-    db.commit()
-    db.close()
+    # The store is where replicas come from (none yet); the panel shows whatever it reports.
+    monkeypatch.setattr(SqliteStore, "replicas",
+                        lambda self, worker: [Replica("replica-a", 21)] if worker == "shop" else [])
     app = make_app(sample_db)
 
     async def with_one(pilot: Any) -> None:
         assert app.screen.query_one(ReplicaPanel).display
         row = next(line for line in screen_text(app).splitlines() if "replica-a" in line)
-        assert row.replace("│", " ").split() == ["shop", "replica-a", "21", "4"]  # 25 entries, replica at 21
+        assert row.replace("│", " ").split() == ["replica-a", "21", "4"]  # 25 entries, replica at 21
 
     run_app(app, with_one)

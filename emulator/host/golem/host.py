@@ -9,6 +9,7 @@ from typing import Any
 from emulator.errors import GuestTrap, Unsupported
 from emulator.host import _convert as cv
 from emulator.host.context import HostContext
+from emulator.lifecycle import management
 from emulator.lifecycle.retry import DEFAULT_POLICY
 from emulator.oplog.entries import (
     READ_REMOTE,
@@ -27,7 +28,6 @@ from emulator.oplog.entries import (
 )
 from emulator.oplog.oplog import Oplog
 from emulator.replay.durability import GOLEM_1_1
-from emulator.runtime import management
 from emulator.signals import JumpSignal, SuspendSignal
 
 # Namespace Golem derives idempotency keys from when the current key is not itself a UUID.
@@ -317,7 +317,7 @@ def update_worker(ctx: HostContext, wid: Any, target_version: int, mode: Any) ->
             raise GuestTrap(f"update-worker: there is no worker {name!r}")
         create = ctx.store.entry(name, 1)
         assert isinstance(create, Create)
-        digest = ctx.store.component_hash(create.component, int(target_version))  # type: ignore[attr-defined]
+        digest = ctx.store.component_hash(create.component, int(target_version))
         if digest is None:
             raise GuestTrap(f"update-worker: component {create.component} has no version {target_version}")
         # Golem returns at once and updates the worker when it next starts; so does golem-emu.

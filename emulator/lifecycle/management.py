@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from emulator.errors import UsageError
+from emulator.lifecycle.leases import WorkerBusy, running_pid
 from emulator.oplog.entries import (
     Create,
     ExportedFunctionInvoked,
@@ -15,18 +16,17 @@ from emulator.oplog.entries import (
     SuccessfulUpdate,
 )
 from emulator.oplog.oplog import Oplog
-from emulator.oplog.store import OplogStore, SqliteStore
+from emulator.oplog.store import Store
 from emulator.replay.state import SkippedRegions
-from emulator.runtime.control import WorkerBusy, running_pid
 
 
-def _not_running(store: OplogStore, name: str) -> None:
-    pid = running_pid(store, name) if isinstance(store, SqliteStore) else None
+def _not_running(store: Store, name: str) -> None:
+    pid = running_pid(store, name)
     if pid is not None:
         raise WorkerBusy(f"worker {name} is running in process {pid}; interrupt it first")
 
 
-def _entries(store: OplogStore, name: str) -> list[OplogEntry]:
+def _entries(store: Store, name: str) -> list[OplogEntry]:
     if not store.has_worker(name):
         names = ", ".join(store.worker_names()) or "none"
         raise UsageError(f"no worker named {name!r} (workers: {names})")
@@ -57,7 +57,7 @@ def revert_point(entries: Sequence[OplogEntry], *, to_index: int | None = None,
     return keep
 
 
-def revert(store: OplogStore, name: str, *, to_index: int | None = None,
+def revert(store: Store, name: str, *, to_index: int | None = None,
            last_invocations: int | None = None) -> Revert:
     """Write Golem's Revert entry: everything after the kept index is skipped and forgotten."""
     _not_running(store, name)
@@ -68,7 +68,7 @@ def revert(store: OplogStore, name: str, *, to_index: int | None = None,
     return entry
 
 
-def fork(store: OplogStore, source: str, target: str, cut_off: int,
+def fork(store: Store, source: str, target: str, cut_off: int,
          extra: Sequence[OplogEntry] = ()) -> None:
     """Create `target` with `source`'s oplog up to `cut_off` (its Create renamed), plus `extra` entries."""
     entries = _entries(store, source)

@@ -1,0 +1,60 @@
+"""Which process runs a worker: a lease in the store, and requests left for that process.
+
+A worker runs in one process at a time. While it runs, a lease names that process; a crashed holder leaves a
+stale lease, which counts for nothing once its process is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from types import TracebackType
+
+from emulator.errors import EmulatorError
+from emulator.oplog.store import Store
+
+INTERRUPT = "interrupt"  # the request `golem-emu interrupt` leaves for the process running a worker
+
+
+class WorkerBusy(EmulatorError):
+    """Another live process is running this worker."""
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (a crashed holder leaves a stale lease behind)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running_pid(store: Store, worker: str) -> int | None:
+    """The live process that holds `worker`'s lease, if any."""
+    lease = store.lease(worker)
+    if lease is None or not pid_alive(lease[0]):
+        return None
+    return lease[0]
+
+
+class Lease:
+    """Hold `worker` for this process while an invocation runs; a clear error if another process does."""
+
+    def __init__(self, store: Store, worker: str) -> None:
+        self.store = store
+        self.worker = worker
+
+    def __enter__(self) -> Lease:
+        holder = running_pid(self.store, self.worker)
+        if holder is not None and holder != os.getpid():
+            raise WorkerBusy(
+                f"worker {self.worker} is running in process {holder}; wait for it, or `golem-emu interrupt "
+                f"{self.worker}`"
+            )
+        self.store.set_lease(self.worker, os.getpid(), int(time.time() * 1000))
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.store.set_lease(self.worker, None)

@@ -1,0 +1,127 @@
+"""The SQLite schema as a list of numbered migrations, and the check every opened file passes.
+
+A new database gets every migration in one transaction; an older one is upgraded, under the write lock,
+by the migrations it lacks when it is opened writable. Each migration only adds what newer data needs, so
+a read-only open reads an older file as it is. To change the schema, append a migration: never edit one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from emulator.errors import OplogError
+
+APPLICATION_ID = 0x676F6C65  # "gole": lets us tell our files from other SQLite databases at a glance
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: the statements that take a database from version - 1 to `version`."""
+
+    version: int
+    why: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "workers and their oplogs; promises, leases, inter-process requests, component versions", """
+        CREATE TABLE meta(schema_version INTEGER NOT NULL);
+        CREATE TABLE workers(name TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE oplog(
+            worker TEXT NOT NULL, idx INTEGER NOT NULL, kind TEXT NOT NULL, timestamp INTEGER NOT NULL,
+            body TEXT NOT NULL, PRIMARY KEY(worker, idx)
+        ) WITHOUT ROWID;
+        CREATE TABLE promises(
+            worker TEXT NOT NULL, idx INTEGER NOT NULL, state TEXT NOT NULL, payload BLOB,
+            PRIMARY KEY(worker, idx)
+        ) WITHOUT ROWID;
+        CREATE TABLE leases(worker TEXT PRIMARY KEY, pid INTEGER NOT NULL, since INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE requests(worker TEXT NOT NULL, kind TEXT NOT NULL, at INTEGER NOT NULL);
+        CREATE TABLE components(name TEXT NOT NULL, version INTEGER NOT NULL, hash TEXT NOT NULL,
+            PRIMARY KEY(name, version)) WITHOUT ROWID;
+    """),
+    # The parts codec.encode_external moves out of an entry (HTTP body chunks: raw bytes, not base64), written
+    # in the same transaction as the entry. A rowid table: large rows do not belong in a WITHOUT ROWID one.
+    Migration(2, "large payloads of entries, out of line", """
+        CREATE TABLE payloads(worker TEXT NOT NULL, idx INTEGER NOT NULL, part INTEGER NOT NULL,
+            data BLOB NOT NULL, PRIMARY KEY(worker, idx, part));
+    """),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrations are numbered 1, 2, ..."
+
+
+def not_ours(path: Path, why: str) -> OplogError:
+    """The error for a file that is not a golem-emu database."""
+    return OplogError(f"{path} is not a golem-emu database ({why}); move it away or pass another --data-dir")
+
+
+def _statements(sql: str) -> list[str]:
+    return [s for s in sql.split(";") if s.strip()]
+
+
+def _migrate(db: sqlite3.Connection, start: int) -> None:
+    """Apply every migration after version `start` inside the caller's transaction."""
+    for migration in MIGRATIONS[start:]:
+        for stmt in _statements(migration.sql):
+            db.execute(stmt)
+
+
+def _in_write_transaction(db: sqlite3.Connection, work: Callable[[], None]) -> None:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        work()
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def ensure(db: sqlite3.Connection, path: Path, readonly: bool) -> None:
+    """Create the schema in an empty file, upgrade an older one (when writable), refuse anything else."""
+    app_id = db.execute("PRAGMA application_id").fetchone()[0]
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables and app_id == 0:
+        if readonly:
+            raise not_ours(path, "it is empty")
+
+        def create() -> None:  # re-check under the write lock: another process may have initialised it meanwhile
+            if not db.execute("SELECT 1 FROM sqlite_master").fetchone():
+                _migrate(db, 0)
+                db.execute("INSERT INTO meta(schema_version) VALUES (?)", (SCHEMA_VERSION,))
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+        _in_write_transaction(db, create)
+        return ensure(db, path, readonly)
+    if app_id != APPLICATION_ID or "meta" not in tables:
+        raise not_ours(path, "it holds other data")
+    row = db.execute("SELECT schema_version FROM meta").fetchone()
+    version = row[0] if row else None
+    if version == SCHEMA_VERSION:
+        return None
+    if isinstance(version, int) and 1 <= version < SCHEMA_VERSION:
+        if not readonly:
+            _upgrade(db)
+        return None
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        raise OplogError(
+            f"{path} was written by a newer golem-emu (schema {version}, this one reads "
+            f"{SCHEMA_VERSION}); upgrade golem-emu or pass another --data-dir"
+        )
+    raise OplogError(
+        f"{path} has unknown schema version {version!r} (this golem-emu reads {SCHEMA_VERSION}); "
+        "move it away or pass another --data-dir"
+    )
+
+
+def _upgrade(db: sqlite3.Connection) -> None:
+    def upgrade() -> None:
+        current = int(db.execute("SELECT schema_version FROM meta").fetchone()[0])  # it may be upgraded meanwhile
+        if current < SCHEMA_VERSION:
+            _migrate(db, current)
+            db.execute("UPDATE meta SET schema_version = ?", (SCHEMA_VERSION,))
+
+    _in_write_transaction(db, upgrade)

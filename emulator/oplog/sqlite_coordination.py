@@ -1,0 +1,105 @@
+"""SqliteStore's coordination tables: promises, component versions, leases and inter-process requests."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from emulator.oplog.sqlite_base import SqliteDatabase
+
+
+class PromiseState(NamedTuple):
+    """A promise's state: ``"pending"`` (payload None) or ``"completed"`` with its payload."""
+
+    state: str
+    payload: bytes | None
+
+
+class Replica(NamedTuple):
+    """A replica of a worker's oplog and the last index it holds."""
+
+    name: str
+    last_index: int
+
+
+class CoordinationTables(SqliteDatabase):
+    """What processes share besides oplogs: promises, component versions, leases and requests."""
+
+    def create_promise(self, worker: str, idx: int) -> None:
+        """Create a pending promise (SET NX: an existing promise is left alone)."""
+        with self._write() as db:
+            db.execute("INSERT OR IGNORE INTO promises VALUES (?, ?, 'pending', NULL)", (worker, idx))
+
+    def complete_promise(self, worker: str, idx: int, payload: bytes) -> bool:
+        """Complete a promise; False if it was already completed (the first payload wins).
+
+        As Golem's SET NX of the completed key, this also completes a promise that was never created.
+        """
+        with self._write() as db:
+            cur = db.execute(
+                "INSERT INTO promises VALUES (?, ?, 'completed', ?) ON CONFLICT(worker, idx) "
+                "DO UPDATE SET state = 'completed', payload = excluded.payload WHERE state = 'pending'",
+                (worker, idx, payload),
+            )
+            return cur.rowcount == 1
+
+    def promise_state(self, worker: str, idx: int) -> PromiseState | None:
+        """The promise's state, None if it does not exist."""
+        rows = self._query("SELECT state, payload FROM promises WHERE worker = ? AND idx = ?", (worker, idx))
+        return PromiseState(*rows[0]) if rows else None
+
+    def delete_promise(self, worker: str, idx: int) -> None:
+        """Forget the promise (no-op if absent)."""
+        with self._write() as db:
+            db.execute("DELETE FROM promises WHERE worker = ? AND idx = ?", (worker, idx))
+
+    def register_component(self, name: str, digest: str) -> int:
+        """The version number of component `name` with this wasm hash; a new one (0, 1, ...) if unseen."""
+        with self._write() as db:
+            row = db.execute("SELECT version FROM components WHERE name = ? AND hash = ?", (name, digest)).fetchone()
+            if row is not None:
+                return int(row[0])
+            top = db.execute("SELECT MAX(version) FROM components WHERE name = ?", (name,)).fetchone()[0]
+            version = 0 if top is None else int(top) + 1
+            db.execute("INSERT INTO components VALUES (?, ?, ?)", (name, version, digest))
+            return version
+
+    def component_version(self, name: str, digest: str) -> int | None:
+        """The registered version number of component `name` with this wasm hash, if any."""
+        rows = self._query("SELECT version FROM components WHERE name = ? AND hash = ?", (name, digest))
+        return int(rows[0][0]) if rows else None
+
+    def component_hash(self, name: str, version: int) -> str | None:
+        """The wasm hash of version `version` of component `name`, if registered."""
+        rows = self._query("SELECT hash FROM components WHERE name = ? AND version = ?", (name, version))
+        return str(rows[0][0]) if rows else None
+
+    def lease(self, worker: str) -> tuple[int, int] | None:
+        """(pid, since ms) of the process that declared it is running `worker`, if any."""
+        rows = self._query("SELECT pid, since FROM leases WHERE worker = ?", (worker,))
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def set_lease(self, worker: str, pid: int | None, since: int = 0) -> None:
+        """Declare (pid) or clear (None) which process runs `worker`."""
+        with self._write() as db:
+            if pid is None:
+                db.execute("DELETE FROM leases WHERE worker = ?", (worker,))
+            else:
+                db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (worker, pid, since))
+
+    def request(self, worker: str, kind: str, at: int) -> None:
+        """Leave a request (e.g. "interrupt") for the process running `worker`."""
+        with self._write() as db:
+            db.execute("INSERT INTO requests VALUES (?, ?, ?)", (worker, kind, at))
+
+    def take_requests(self, worker: str) -> list[str]:
+        """Remove and return the pending requests for `worker`, oldest first."""
+        with self._write() as db:
+            rows = db.execute("SELECT kind FROM requests WHERE worker = ? ORDER BY at", (worker,)).fetchall()
+            if rows:
+                db.execute("DELETE FROM requests WHERE worker = ?", (worker,))
+        return [str(r[0]) for r in rows]
+
+    def replicas(self, worker: str) -> list[Replica]:
+        """The replicas of `worker`'s oplog: none yet, as golem-emu keeps one copy (the replica work fills
+        this in)."""
+        return []

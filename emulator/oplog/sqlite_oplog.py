@@ -1,0 +1,132 @@
+"""SqliteStore's workers and oplogs: entries appended atomically at an expected index, read in order."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from emulator.errors import OplogConflict, OplogError, WorkerNotFound
+from emulator.oplog.codec import EXTERNAL_MARKER, decode, encode, encode_external
+from emulator.oplog.entries import Create, OplogEntry
+from emulator.oplog.sqlite_base import SqliteDatabase
+
+_MAX_INDEX = 2**63 - 1
+_READ = "SELECT idx, body FROM oplog WHERE worker = ? AND idx >= ? AND idx <= ? ORDER BY idx"
+_LAST = "SELECT MAX(idx) FROM oplog WHERE worker = ?"
+_PARTS = "SELECT idx, part, data FROM payloads WHERE worker = ? AND idx >= ? AND idx <= ? ORDER BY idx, part"
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    # Decoding a long oplog creates several GC-tracked objects per entry that all survive; the cyclic GC
+    # then rescans the growing list again and again, halving read throughput. Entries hold no cycles.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class OplogTables(SqliteDatabase):
+    """The workers and oplog tables (and the out-of-line payloads of large entries)."""
+
+    def create_worker(self, name: str, create_entry: Create) -> None:
+        """Create worker ``name`` with ``create_entry`` at index 1; OplogError if it exists."""
+        if create_entry.worker_name != name:
+            raise OplogError(f"the Create entry names worker {create_entry.worker_name!r}, not {name!r}")
+        body = encode(create_entry)
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM workers WHERE name = ?", (name,)).fetchone():
+                raise OplogError(
+                    f"worker {name!r} already exists in {self.path}; pick another name or delete it"
+                )
+            ts = create_entry.timestamp
+            db.execute("INSERT INTO workers(name, created_at) VALUES (?, ?)", (name, ts))
+            db.execute("INSERT INTO oplog VALUES (?, 1, 'create', ?, ?)", (name, ts, body))
+
+    def delete_worker(self, name: str) -> None:
+        """Delete the worker, its oplog and its promises (no-op if absent)."""
+        with self._write() as db:
+            for table, column in (("workers", "name"), ("oplog", "worker"), ("promises", "worker"),
+                                  ("payloads", "worker")):
+                db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
+
+    def worker_names(self) -> list[str]:
+        """All worker names, sorted."""
+        return [str(r[0]) for r in self._query("SELECT name FROM workers ORDER BY name", ())]
+
+    def has_worker(self, name: str) -> bool:
+        """Whether worker ``name`` exists."""
+        return bool(self._query("SELECT 1 FROM workers WHERE name = ?", (name,)))
+
+    def last_index(self, name: str) -> int:
+        """Index of the last committed entry; 0 if the worker does not exist."""
+        last = self._query(_LAST, (name,))[0][0]
+        return last if isinstance(last, int) else 0
+
+    def read(self, name: str, start: int = 1, end: int | None = None) -> list[tuple[int, OplogEntry]]:
+        """Entries ``start..=end`` (``end`` None: to the last), with their indices."""
+        with _gc_paused():
+            rows = self._query(_READ, (name, start, _MAX_INDEX if end is None else end))
+            return self._decode_rows(name, rows)
+
+    def _decode_rows(self, name: str, rows: list[Any]) -> list[tuple[int, OplogEntry]]:
+        """Decode (idx, body) rows, resolving the external payloads of those that refer to any."""
+        external = [i for i, b in rows if EXTERNAL_MARKER in b]
+        if not external:
+            return [(i, decode(b)) for i, b in rows]
+        parts: dict[int, list[bytes]] = {}
+        for i, part, data in self._query(_PARTS, (name, external[0], external[-1])):
+            if part == len(parts.setdefault(i, [])):
+                parts[i].append(data)
+        try:
+            return [(i, decode(b, parts.get(i, []))) for i, b in rows]
+        except OplogError as e:
+            raise OplogError(f"worker {name!r}: {e}") from e
+
+    def iter_entries(
+        self, name: str, start: int = 1, end: int | None = None, chunk: int = 1024
+    ) -> Iterator[tuple[int, OplogEntry]]:
+        """Like ``read``, fetched ``chunk`` entries at a time so huge oplogs never sit in memory at once."""
+        stop = _MAX_INDEX if end is None else end
+        while start <= stop:
+            rows = self._query(_READ + " LIMIT ?", (name, start, stop, chunk))
+            yield from self._decode_rows(name, rows)
+            if len(rows) < chunk:
+                return
+            start = rows[-1][0] + 1
+
+    def entry(self, name: str, idx: int) -> OplogEntry:
+        """The entry at ``idx``; OplogError if there is none."""
+        rows = self._query("SELECT idx, body FROM oplog WHERE worker = ? AND idx = ?", (name, idx))
+        if not rows:
+            raise OplogError(f"worker {name!r} has no oplog entry {idx} (last is {self.last_index(name)})")
+        return self._decode_rows(name, rows)[0][1]
+
+    def append(self, name: str, first_index: int, entries: Sequence[OplogEntry]) -> None:
+        """Append atomically at ``first_index``; OplogConflict unless the last index is ``first_index-1``."""
+        # encode first: it is what rejects non-entries with a clear TypeError
+        rows = []
+        parts: list[tuple[str, int, int, bytes]] = []
+        for n, e in enumerate(entries):
+            body, external = encode_external(e)
+            rows.append((name, first_index + n, body, e.kind, e.timestamp))
+            parts.extend((name, first_index + n, k, data) for k, data in enumerate(external))
+        if not rows:
+            return
+        with self._write() as db:
+            last = db.execute(_LAST, (name,)).fetchone()[0]
+            if last is None:
+                raise WorkerNotFound(f"no worker {name!r} in {self.path}; create it before appending")
+            if last != first_index - 1:
+                raise OplogConflict(
+                    f"worker {name!r}: another process appended to its oplog (expected last index "
+                    f"{first_index - 1}, found {last}); run each worker in one golem-emu process at a time"
+                )
+            db.executemany("INSERT INTO oplog(worker, idx, body, kind, timestamp) VALUES (?, ?, ?, ?, ?)", rows)
+            if parts:
+                db.executemany("INSERT INTO payloads(worker, idx, part, data) VALUES (?, ?, ?, ?)", parts)
