@@ -22,6 +22,10 @@ _ENGINE_FLAGS: dict[str, bool] = {"epoch_interruption": True, "wasm_component_mo
 
 
 def _wasmtime_version() -> str:
+    # The installed distribution's version, from its dist-info directory's name: importlib.metadata would
+    # import the email package, a noticeable share of a short command's start-up.
+    for info in Path(wasmtime.__file__).resolve().parent.parent.glob("wasmtime-*.dist-info"):
+        return info.name[len("wasmtime-"):-len(".dist-info")]
     from importlib.metadata import version
 
     return version("wasmtime")
