@@ -91,6 +91,10 @@ class CoordinationTables(SqliteDatabase):
         with self._write() as db:
             db.execute("INSERT INTO requests VALUES (?, ?, ?)", (worker, kind, at))
 
+    def requested_workers(self) -> set[str]:
+        """The workers with pending requests (a plain read: no write lock)."""
+        return {str(r[0]) for r in self._query("SELECT DISTINCT worker FROM requests", ())}
+
     def take_requests(self, worker: str) -> list[str]:
         """Remove and return the pending requests for `worker`, oldest first."""
         with self._write() as db:

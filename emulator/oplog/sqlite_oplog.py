@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from os import PathLike
 from typing import Any
 
 from emulator.errors import OplogConflict, OplogError, WorkerNotFound
@@ -34,6 +36,12 @@ def _gc_paused() -> Iterator[None]:
 class OplogTables(SqliteDatabase):
     """The workers and oplog tables (and the out-of-line payloads of large entries)."""
 
+    def __init__(self, path: str | PathLike[str], *, readonly: bool = False) -> None:
+        # Per worker: its created_at and its entries 1..k decoded so far (see read).
+        self._decoded: dict[str, tuple[int, list[tuple[int, OplogEntry]]]] = {}
+        self._decode_lock = threading.Lock()
+        super().__init__(path, readonly=readonly)
+
     def create_worker(self, name: str, create_entry: Create) -> None:
         """Create worker ``name`` with ``create_entry`` at index 1; OplogError if it exists."""
         if create_entry.worker_name != name:
@@ -50,6 +58,7 @@ class OplogTables(SqliteDatabase):
 
     def delete_worker(self, name: str) -> None:
         """Delete the worker, its oplog and its promises (no-op if absent)."""
+        self._decoded.pop(name, None)
         with self._write() as db:
             for table, column in (("workers", "name"), ("oplog", "worker"), ("promises", "worker"),
                                   ("payloads", "worker")):
@@ -69,10 +78,29 @@ class OplogTables(SqliteDatabase):
         return last if isinstance(last, int) else 0
 
     def read(self, name: str, start: int = 1, end: int | None = None) -> list[tuple[int, OplogEntry]]:
-        """Entries ``start..=end`` (``end`` None: to the last), with their indices."""
-        with _gc_paused():
-            rows = self._query(_READ, (name, start, _MAX_INDEX if end is None else end))
-            return self._decode_rows(name, rows)
+        """Entries ``start..=end`` (``end`` None: to the last), with their indices.
+
+        Entries decoded before by this store are not read again, only those appended since: oplogs are
+        append-only, and the worker's created_at tells a deleted and re-created worker of one name apart."""
+        stop = _MAX_INDEX if end is None else end
+        with self._decode_lock, _gc_paused():
+            created = self._query("SELECT created_at FROM workers WHERE name = ?", (name,))
+            if not created:
+                self._decoded.pop(name, None)
+                return []
+            born, known = self._decoded.get(name, (None, []))
+            if born != created[0][0]:
+                known = []
+            if start > len(known) + 1:  # a window far from what is decoded: read just that
+                return self._decode_rows(name, self._query(_READ, (name, start, stop)))
+            if stop > len(known):
+                fresh = self._decode_rows(name, self._query(_READ, (name, len(known) + 1, stop)))
+                if fresh and (fresh[0][0], fresh[-1][0]) != (len(known) + 1, len(known) + len(fresh)):
+                    # not contiguous (an append-only oplog never is): serve what was read, remember nothing
+                    return [(i, e) for i, e in known if start <= i <= stop] + fresh
+                known.extend(fresh)
+                self._decoded[name] = (created[0][0], known)
+            return known[start - 1:stop]
 
     def _decode_rows(self, name: str, rows: list[Any]) -> list[tuple[int, OplogEntry]]:
         """Decode (idx, body) rows, resolving the external payloads of those that refer to any."""

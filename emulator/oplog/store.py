@@ -98,6 +98,9 @@ class Store(OplogStore, Protocol):
     def request(self, worker: str, kind: str, at: int) -> None:
         """Leave a request (e.g. "interrupt") for the process running `worker`."""
 
+    def requested_workers(self) -> set[str]:
+        """The workers with pending requests (a plain read: no write lock)."""
+
     def take_requests(self, worker: str) -> list[str]:
         """Remove and return the pending requests for `worker`, oldest first."""
 
