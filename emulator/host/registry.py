@@ -24,9 +24,9 @@ class HostInterface:
 _SOURCES: dict[str, tuple[tuple[tuple[str, str], ...], str | None]] = {
     "golem:api/host": ((("golem.host", "FUNCTIONS"), ("golem.workers", "FUNCTIONS")), None),
     "golem:rpc/types": ((), "golem:rpc worker-to-worker calls"),
-    "golem:api/oplog": ((), "golem:api/oplog (reading the oplog from a guest)"),
+    "golem:api/oplog": ((("golem.oplog", "FUNCTIONS"),), None),
     "golem:api/context": ((), "golem:api/context (invocation context spans)"),
-    "golem:durability/durability": ((), "golem:durability (guest-defined durable functions)"),
+    "golem:durability/durability": ((("golem.durability", "FUNCTIONS"),), None),
     # Our own WASI (Runtime(wasi="golem")): wasi:io, clocks, random, cli and logging.
     "wasi:io/poll": ((("io.interfaces", "POLL_FUNCTIONS"),), None),
     "wasi:io/error": ((("io.interfaces", "ERROR_FUNCTIONS"),), None),

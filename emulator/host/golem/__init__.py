@@ -1,1 +1,1 @@
-"""golem:api/host: oplog control, promises, persistence levels, retry policy, workers and updates."""
+"""golem:api: host (oplog control, promises, persistence levels, retry policy, workers, updates) and oplog; golem:durability."""
