@@ -4,10 +4,15 @@ transaction and custom-durability tests do.
 GET /step/<n> answers `true` (the step says "fail") for the first `fails[n]` calls of step n and `false`
 after; DELETE /step/<n> undoes a step (answers `false`). Both are logged as "=> n" and "<= n". GET
 /callback?payload=p answers "<k>-<p>", k counting the callbacks from 0.
+
+For crash tests the server can play the crash itself: when the request `kill_on` (e.g. "DELETE /step/2")
+arrives, it records it as usual, then kills process `victim` with SIGKILL and never answers.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -28,6 +33,9 @@ class StepServer(ThreadingHTTPServer):
         self.calls: Counter[int] = Counter()
         self.callbacks = 0
         self.lock = threading.Lock()
+        self.kill_on: str | None = None
+        self.victim: int | None = None
+        self.killed = False
 
     @property
     def base(self) -> str:
@@ -54,6 +62,15 @@ class StepServer(ThreadingHTTPServer):
             self.callbacks += 1
         return f"{k}-{payload}"
 
+    def maybe_kill(self, request: str) -> bool:
+        """Kill the victim if `request` is the one to kill on (once); whether it did."""
+        with self.lock:
+            if self.killed or request != self.kill_on or self.victim is None:
+                return False
+            self.killed = True
+        os.kill(self.victim, signal.SIGKILL)
+        return True
+
     def handle_error(self, request: object, client_address: object) -> None:
         """Clients killed mid-request are part of the tests: stay quiet."""
 
@@ -78,13 +95,19 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path).path.strip("/").split("/")
         return int(parts[1]) if len(parts) == 2 and parts[0] == "step" and parts[1].isdigit() else None
 
+    def _reply(self, text: str) -> None:
+        if self.server.maybe_kill(f"{self.command} {self.path}"):
+            self.close_connection = True  # the client is dead: no answer
+            return
+        self._answer(text)
+
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         url = urlsplit(self.path)
         n = self._step_number()
         if n is not None:
-            self._answer("true" if self.server.step(n) else "false")
+            self._reply("true" if self.server.step(n) else "false")
         elif url.path == "/callback":
-            self._answer(self.server.callback(parse_qs(url.query).get("payload", [""])[0]))
+            self._reply(self.server.callback(parse_qs(url.query).get("payload", [""])[0]))
         else:
             self._answer("not found", 404)
 
@@ -94,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer("not found", 404)
             return
         self.server.undo(n)
-        self._answer("false")
+        self._reply("false")
 
 
 @contextmanager

@@ -1,1 +1,1 @@
-"""golem:api: host (oplog control, promises, persistence levels, retry policy, workers, updates) and oplog; golem:durability."""
+"""golem:api host (oplog control, promises, persistence, retries, workers, updates) and oplog; golem:durability."""

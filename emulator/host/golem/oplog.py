@@ -13,13 +13,13 @@ from typing import Any
 
 from wasmtime.component import Record, ResourceHost, Variant
 
-from emulator.inspect import query
 from emulator.errors import GuestTrap, UsageError
 from emulator.host import _convert as cv
 from emulator.host import _resources as res
 from emulator.host import _witvalue
 from emulator.host.context import HostContext
 from emulator.host.golem.durability import datetime, function_type_value
+from emulator.inspect import query
 from emulator.oplog import entries as e
 
 PAGE = 100  # entries per get-next, as Golem
