@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, cast
 
 import click
 
@@ -17,7 +17,6 @@ if TYPE_CHECKING:  # imported where used: `golem-emu --help` must not pay for th
 
     from emulator.oplog.store import SqliteStore
     from emulator.runtime.engine import Runtime
-    from emulator.runtime.executor import InvocationResult
     from emulator.runtime.worker import Worker
 
 DEFAULT_DATA_DIR = ".golem-emu"
@@ -123,7 +122,22 @@ def live(worker: Worker) -> Worker:
     return worker
 
 
-def print_result(result: InvocationResult, *, quiet_output: bool = True) -> None:
+class Printable(Protocol):
+    """What print_result shows of an invocation's result (an InvocationResult, or the server's RemoteResult)."""
+
+    @property
+    def output(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def detail(self) -> str | None: ...
+    @property
+    def idempotency_key(self) -> str: ...
+    @property
+    def response(self) -> str | None: ...
+
+
+def print_result(result: Printable, *, quiet_output: bool = True) -> None:
     if result.output and not quiet_output:
         err_console.print(result.output.rstrip("\n"), style="dim", markup=False, highlight=False)
     if result.status in ("suspended", "interrupted", "exited"):

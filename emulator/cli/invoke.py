@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from emulator.chaos import points as chaos
 from emulator.cli.common import CALL_SETTINGS, Env, err_console, live, load, parse_env, print_result
 from emulator.errors import UsageError
-from emulator.lifecycle.leases import INTERRUPT, Lease, running_pid
-from emulator.lifecycle.retry import VirtualClock
-from emulator.lifecycle.status import summarize
-from emulator.oplog.entries import Interrupted
-from emulator.oplog.oplog import Oplog
-from emulator.replay.durability import SEMANTICS
-from emulator.runtime.worker import Worker, prepare_call
+
+if TYPE_CHECKING:
+    from emulator.server.client import RemoteResult
+
+# As replay.durability.SEMANTICS (tests/cli/test_serve.py checks): spelled out so that an invocation that goes
+# through `golem-emu serve` imports none of the runtime.
+SEMANTICS = ("golem-1.1", "golem-1.2")
 
 
 @click.command(context_settings=CALL_SETTINGS)
@@ -33,14 +35,33 @@ from emulator.runtime.worker import Worker, prepare_call
               help="If the worker suspends on a promise, wait for its completion and print the final result.")
 @click.option("--show-crash-points", is_flag=True,
               help="List the crash points this invocation passed (for GOLEM_EMU_CRASH_AT=N) on stderr.")
+@click.option("--no-server", is_flag=True, help="Run here even when `golem-emu serve` runs for the data dir.")
 @click.argument("function")
 @click.argument("args", nargs=-1)
 @click.pass_obj
 def invoke(env: Env, component: Path, worker_name: str, env_pairs: tuple[str, ...], worker_args: tuple[str, ...],
            idempotency_key: str | None, semantics: str | None, no_wait: bool, wait_promise: bool,
-           show_crash_points: bool, function: str, args: tuple[str, ...]) -> None:
-    """Invoke FUNCTION of a worker with WAVE ARGS; print the result in WAVE."""
+           show_crash_points: bool, no_server: bool, function: str, args: tuple[str, ...]) -> None:
+    """Invoke FUNCTION of a worker with WAVE ARGS; print the result in WAVE.
+
+    When `golem-emu serve` runs for the data dir, the invocation runs there, on the worker's warm instance."""
     worker_env = parse_env(env_pairs)
+    # --wait and crash injection stay in this process: a crash point kills the process it is reached in.
+    if not (no_server or wait_promise or show_crash_points or os.environ.get("GOLEM_EMU_CRASH_AT")):
+        idempotency_key = idempotency_key or str(uuid.uuid4())  # ours, so a local retry continues the same call
+        served = _through_server(env, {
+            "component": str(component.absolute()), "worker": worker_name, "function": function, "args": list(args),
+            "idempotency_key": idempotency_key, "env": worker_env, "worker_args": list(worker_args),
+            "semantics": semantics, "no_wait": no_wait,
+        })
+        if served is not None:
+            print_result(served)
+            return
+    from emulator.chaos import points as chaos
+    from emulator.lifecycle.leases import Lease
+    from emulator.lifecycle.retry import VirtualClock
+    from emulator.runtime.worker import Worker, prepare_call
+
     call = prepare_call(env.runtime.load(component), function, args)  # reject bad input before any write
     plan = chaos.from_environment() or (chaos.Chaos() if show_crash_points else None)
     worker = live(Worker.open(env.runtime, env.store, worker_name, component, env=worker_env,
@@ -61,6 +82,21 @@ def invoke(env: Env, component: Path, worker_name: str, env_pairs: tuple[str, ..
             for point in plan.points:
                 click.echo(point.describe(), err=True)  # whole lines whatever the terminal width
     print_result(result)
+
+
+def _through_server(env: Env, body: dict[str, object]) -> RemoteResult | None:
+    """The invocation run by the data dir's server; None when no server runs (or it went away: the caller
+    then runs the invocation here, with the same idempotency key, which recovers whatever the server did)."""
+    from emulator.server import client
+
+    found = client.read_server_file(env.data_dir)
+    if found is None:
+        return None
+    try:
+        return client.invoke(found[1], body)
+    except client.ServerGone as e:
+        err_console.print(f"[yellow]golem-emu serve (pid {found[0]}) did not answer ({e}); running it here[/]")
+        return None
 
 
 @click.command()
@@ -103,6 +139,11 @@ def result(env: Env, worker_name: str, key: str) -> None:
 @click.pass_obj
 def interrupt(env: Env, worker_name: str) -> None:
     """Interrupt a worker: a running one stops at once, a suspended or retrying one is marked interrupted."""
+    from emulator.lifecycle.leases import INTERRUPT, running_pid
+    from emulator.lifecycle.status import summarize
+    from emulator.oplog.entries import Interrupted
+    from emulator.oplog.oplog import Oplog
+
     store = env.store
     if not store.has_worker(worker_name):
         raise UsageError(f"no worker named {worker_name!r}")
