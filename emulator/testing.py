@@ -4,88 +4,57 @@
         def scenario(emu):
             emu.worker("shop", "guests/build/shop.wasm").invoke("checkout", ['"cart-1"'], "order-1")
 
-        result = golem_emu.explore(scenario, check=lambda emu: payment_server.assert_each_once())
+        result = golem_emu.explore(scenario, check=lambda emu: payment_server.assert_each_once(),
+                                   setup=lambda emu: payment_server.reset())
         assert not result.failures, result.report()
 
 The `golem_emu` fixture (registered as a pytest plugin when golem-emu is installed) gives an Emulator over a
-fresh data directory in `tmp_path`.
+fresh data directory in `tmp_path`. `explore` runs the scenario once without crashes, then once per crash
+point: `setup(emu)` before each trial, a crash at the point, a restarted process that resumes what a restarted
+Golem executor would resume, the scenario again (done invocations answer from the oplog by idempotency key),
+and `check(emu)`. Requests go to the real network (your test server), unless `faults="http"` fails each
+request of the crash-free run in turn. Failing trials' data directories are kept under `tmp_path`.
+
+`crash_points(scenario)` lists the points by name, for `pytest.mark.parametrize`; pass one back as
+`golem_emu.explore(scenario, check, point=name)` so that each point is its own test.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 
 import pytest
 
-from emulator.chaos.explore import Check, Exploration, Scenario, explore
-from emulator.chaos.points import Chaos
-from emulator.cli.common import cache_dir
-from emulator.lifecycle.retry import Clock, VirtualClock
-from emulator.oplog.entries import OplogEntry
-from emulator.oplog.store import SqliteStore
-from emulator.runtime.engine import Runtime
-from emulator.runtime.worker import Worker
+from emulator.chaos.explore import CrashFreeRunFailed, Exploration, crash_free_run
+from emulator.chaos.explore import explore as _explore
+from emulator.chaos.harness import Emulator as _Emulator
+from emulator.chaos.trial import Check, Scenario, Setup
 
-_RUNTIMES: dict[str, Runtime] = {}
+__all__ = ["CrashFreeRunFailed", "Emulator", "Exploration", "crash_points", "golem_emu"]
 
 
-def _runtime(wasi: str) -> Runtime:
-    # One per process: compiled components are cached in memory as well as on disk.
-    if wasi not in _RUNTIMES:
-        _RUNTIMES[wasi] = Runtime(cache_dir(), wasi=wasi)
-    return _RUNTIMES[wasi]
+class Emulator(_Emulator):
+    """golem-emu in-process over one data directory, with crash exploration."""
+
+    def explore(
+        self, scenario: Scenario, check: Check | None = None, *, setup: Setup | None = None, jobs: int = 1,
+        faults: str | None = None, point: str | None = None, limit: int | None = None,
+    ) -> Exploration:
+        """Crash `scenario` at every crash point (or only `point`), recover, re-run it and `check`.
+
+        The crash-free run failing raises CrashFreeRunFailed (with a diagnosis), not a raw trap."""
+        return _explore(scenario, check, setup=setup, jobs=jobs, faults=faults, live=True, only=point,
+                        max_points=limit, seed=0, workdir=self.data_dir, wasi=self.runtime.wasi,
+                        keep=self.data_dir.parent / "failing-trials", strict_keys=False)
 
 
-class Emulator:
-    """golem-emu in-process, over one data directory: workers, oplogs and (optionally) a crash plan."""
-
-    def __init__(self, data_dir: Path | str, chaos: Chaos | None = None, *, clock: Clock | None = None,
-                 wasi: str = "golem") -> None:
-        self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = SqliteStore(self.data_dir / "oplog.db")
-        self.runtime = _runtime(wasi)
-        self.chaos = chaos
-        self.clock = clock or VirtualClock()  # retries decide as Golem does, without sleeping
-        self._workers: dict[str, Worker] = {}
-
-    def worker(self, name: str, component: str | os.PathLike[str], *, env: Sequence[tuple[str, str]] = (),
-               args: Sequence[str] = (), semantics: str | None = None) -> Worker:
-        """The worker `name`, created on first use (env, args and semantics as Worker.open's)."""
-        w = self._workers.get(name)
-        if w is None:
-            w = Worker.open(self.runtime, self.store, name, component, env=env, args=args, semantics=semantics,
-                            chaos=self.chaos, clock=self.clock, components_dir=self.data_dir / "components")
-            self._workers[name] = w
-        return w
-
-    def oplog(self, name: str) -> list[tuple[int, OplogEntry]]:
-        """A worker's oplog as it is in the database."""
-        return self.store.read(name)
-
-    def explore(self, scenario: Scenario, check: Check, *, limit: int | None = None) -> Exploration:
-        """Crash `scenario` at every crash point, restart, re-run it and check; see emulator.chaos.explore."""
-        wasi = self.runtime.wasi
-        return explore(lambda d, c: Emulator(d, c, wasi=wasi), scenario, check, limit=limit,
-                       workdir=self.data_dir)
-
-    def close(self) -> None:
-        """Commit and close every worker, then the database; after a planned crash, commit nothing."""
-        crashed = self.chaos is not None and self.chaos.crashed
-        for w in self._workers.values():
-            if not crashed:  # a crashed process loses whatever it had not committed
-                w.close()
-        self._workers.clear()
-        self.store.close()
-
-    def __enter__(self) -> Emulator:
-        return self
-
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
+def crash_points(scenario: Scenario, *, setup: Setup | None = None, wasi: str = "golem") -> list[str]:
+    """The names of the crash points a crash-free run of `scenario` passes (for pytest.mark.parametrize)."""
+    with tempfile.TemporaryDirectory(prefix="golem-emu-points-") as tmp:
+        points, _, _ = crash_free_run(scenario, Path(tmp), setup=setup, wasi=wasi)
+    return [p.name for p in points]
 
 
 @pytest.fixture

@@ -1,39 +1,55 @@
-"""Exhaustive crash exploration: crash a scenario at every crash point, restart it, check what holds.
+"""Exhaustive crash exploration: run a scenario once without crashes, then crash it at each of its crash points
+(or fail each of its requests), recover it the way a restarted executor would, and check what must hold.
 
-A scenario is a function that drives workers through an Emulator, using fixed idempotency keys, as a
-client that retries after a crash would. For each crash point k the explorer runs the scenario in a fresh
-data directory with a crash planned at k, then runs it again without one (the "restarted process": done
-invocations answer from the oplog, the interrupted one is recovered by replay), and finally calls the
-user's check, which asserts what must hold whatever the crash point (for example: each payment sent once).
+A scenario is a function that drives workers through an Emulator with fixed idempotency keys, as a client
+that retries after a crash would. The crash-free run records the crash points, the results and the requests;
+each trial is then independent (its own data directory, a simulated network answering from the recording
+unless `live`), so trials run in parallel in forked processes that share the loaded component.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import random
 import shutil
 import tempfile
-from collections.abc import Callable
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from emulator.chaos.points import RAISE, Chaos, CrashPoint
-from emulator.signals import CrashSignal
+from emulator.chaos.harness import Emulator
+from emulator.chaos.network import FAULTS, Network
+from emulator.chaos.points import Chaos, CrashPoint, select
+from emulator.chaos.rules import diagnose_failure
+from emulator.chaos.trial import (
+    Check,
+    Crash,
+    Expected,
+    Fault,
+    Job,
+    Perturbation,
+    Scenario,
+    Setup,
+    TrialResult,
+    run_trial,
+)
+from emulator.errors import EmulatorError
+from emulator.lifecycle.status import summarize
 
-if TYPE_CHECKING:
-    from emulator.testing import Emulator
+# For perturbations added on top of each crash point (e.g. a replica failover): point name -> extras.
+Extras = Callable[[CrashPoint], Sequence[Perturbation]]
 
 
-@dataclass
-class Trial:
-    """One crash point explored: where it crashed and whether the check held."""
+class CrashFreeRunFailed(EmulatorError):
+    """The scenario fails without any crash: there is nothing to compare trials with."""
 
-    point: CrashPoint
-    error: BaseException | None = None
-
-    @property
-    def ok(self) -> bool:
-        """The check passed after crashing here and recovering."""
-        return self.error is None
+    def __init__(self, message: str, diagnosis: list[str], data_dir: Path | None = None) -> None:
+        super().__init__(message)
+        self.diagnosis = diagnosis
+        self.data_dir = data_dir
 
 
 @dataclass
@@ -41,50 +57,178 @@ class Exploration:
     """Every trial of an exploration."""
 
     points: list[CrashPoint] = field(default_factory=list)
-    trials: list[Trial] = field(default_factory=list)
+    trials: list[TrialResult] = field(default_factory=list)
+    sampled: bool = False  # more points than --max-points: a seeded sample was explored
+    seconds: float = 0.0
+    jobs: int = 1
+    requests: list[str] = field(default_factory=list)  # the crash-free run's requests, in order
 
     @property
-    def failures(self) -> list[Trial]:
-        """Trials whose check failed."""
+    def failures(self) -> list[TrialResult]:
+        """Trials where something did not hold."""
         return [t for t in self.trials if not t.ok]
 
+    @property
+    def points_per_second(self) -> float:
+        """Trials per second of wall time."""
+        return len(self.trials) / self.seconds if self.seconds else 0.0
+
     def report(self) -> str:
-        """A readable summary, one line per failing crash point."""
-        lines = [f"{len(self.trials)} crash points explored, {len(self.failures)} failed"]
-        lines += [f"  {t.point.describe()}: {type(t.error).__name__}: {t.error}" for t in self.failures]
+        """A readable summary: one block per failing trial."""
+        lines = [f"{len(self.trials)} trials explored, {len(self.failures)} failed"]
+        for t in self.failures:
+            lines.append(f"  {t.name}: {t.outcome}")
+            lines += [f"    {p}" for p in t.problems]
+            lines += [f"    diagnosis: {d}" for d in t.diagnosis]
+            if t.kept:
+                lines.append(f"    data dir kept: {t.kept}")
         return "\n".join(lines)
 
 
-Scenario = Callable[["Emulator"], object]
-Check = Callable[["Emulator"], object]
+def _expected(emu: Emulator) -> Expected:
+    results: dict[tuple[str, str], str | None] = {}
+    failed: dict[str, str] = {}
+    for name in emu.store.worker_names():
+        summary = emu.summary(name)
+        for key, outcome in summary.invocations.items():
+            if outcome.completed_at is not None:
+                results[(name, key)] = outcome.response
+        if summary.status == "failed":
+            failed[name] = summary.last_error or "failed"
+    return Expected(results, failed, Counter())
+
+
+def crash_free_run(
+    scenario: Scenario, data: Path, *, check: Check | None = None, setup: Setup | None = None, wasi: str = "golem",
+) -> tuple[list[CrashPoint], Expected, Network]:
+    """Run the scenario once against the real network; its crash points, results and requests."""
+    network = Network(simulate=False, phase="dry")
+    network.install()
+    chaos = Chaos()
+    try:
+        if setup is not None:
+            with Emulator(data, wasi=wasi) as emu:
+                setup(emu)
+        with Emulator(data, chaos, wasi=wasi) as emu:
+            try:
+                scenario(emu)
+                if check is not None:
+                    check(emu)
+            except Exception as e:
+                diagnosis = [d for n in emu.store.worker_names() for d in diagnose_failure(emu.oplog(n))]
+                raise CrashFreeRunFailed(f"the crash-free run failed, before any crash: {type(e).__name__}: {e}",
+                                         diagnosis, data) from e
+            expected = _expected(emu)
+            for name, error in expected.failed.items():
+                raise CrashFreeRunFailed(f"the crash-free run left worker {name} failed: {error}",
+                                         diagnose_failure(emu.oplog(name)), data)
+    finally:
+        Network.uninstall()
+    expected.requests = network.counts()
+    return list(chaos.points), expected, network
+
+
+def plan_trials(
+    points: Sequence[CrashPoint], network: Network, *, faults: str | None = None, only: str | None = None,
+    max_points: int | None = None, seed: int | None = None, extras: Extras | None = None,
+) -> tuple[list[tuple[Perturbation, ...]], bool]:
+    """The perturbations of each trial, and whether the crash points were sampled."""
+    if faults is not None:
+        if faults != "http":
+            raise EmulatorError(f"--faults {faults!r}: only `http` is supported")
+        order = network.dry_order
+        return [(Fault(i, kind, order[i][0].describe()),) for i in range(len(order)) for kind in FAULTS], False
+    chosen = select(points, only)
+    sampled = max_points is not None and len(chosen) > max_points
+    if sampled and max_points is not None:
+        picked = set(random.Random(seed).sample(range(len(chosen)), max_points))
+        chosen = [p for i, p in enumerate(chosen) if i in picked]
+    return [(Crash(p.name), *(extras(p) if extras else ())) for p in chosen], sampled
+
+
+_JOB: Job | None = None  # the job a forked pool process runs (inherited, never pickled)
+_PLANS: list[tuple[Perturbation, ...]] = []
+
+
+def _run_index(i: int) -> TrialResult:
+    assert _JOB is not None
+    return run_trial(_JOB, _PLANS[i])
+
+
+def run_trials(job: Job, plans: list[tuple[Perturbation, ...]], jobs: int = 1,
+               progress: Callable[[TrialResult], None] | None = None) -> list[TrialResult]:
+    """Run every trial, in `jobs` forked processes when more than one; results in plan order."""
+    global _JOB, _PLANS
+    results: list[TrialResult | None] = [None] * len(plans)
+    if jobs <= 1 or len(plans) <= 1:
+        for i, plan in enumerate(plans):
+            results[i] = run_trial(job, plan)
+            if progress:
+                progress(results[i])  # type: ignore[arg-type]
+        return [r for r in results if r is not None]
+    _JOB, _PLANS = job, plans
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            chunk = max(1, min(8, len(plans) // (jobs * 4)))
+            for i, r in zip(range(len(plans)), pool.imap(_run_index, range(len(plans)), chunksize=chunk),
+                            strict=True):
+                results[i] = r
+                if progress:
+                    progress(r)
+    finally:
+        _JOB, _PLANS = None, []
+    return [r for r in results if r is not None]
 
 
 def explore(
-    make: Callable[[Path, Chaos | None], Emulator], scenario: Scenario, check: Check,
-    *, limit: int | None = None, workdir: Path | None = None,
+    scenario: Scenario, check: Check | None = None, *, setup: Setup | None = None, jobs: int = 1,
+    faults: str | None = None, live: bool = False, kill: bool = False, keep: Path | None = None,
+    only: str | None = None, max_points: int | None = None, seed: int | None = None, workdir: Path | None = None,
+    wasi: str = "golem", strict_keys: bool = True, extras: Extras | None = None,
+    progress: Callable[[TrialResult], None] | None = None, on_plan: Callable[[int], None] | None = None,
 ) -> Exploration:
-    """Crash `scenario` at each of its crash points in turn (up to `limit`), recover, and run `check`."""
-    base = Path(tempfile.mkdtemp(prefix="golem-emu-explore-", dir=workdir))
+    """Crash `scenario` at each of its crash points (or fail each request, `faults="http"`), recover, check."""
+    started = time.perf_counter()
+    base = Path(tempfile.mkdtemp(prefix="golem-emu-explore-", dir=workdir or _scratch()))
     try:
-        dry = Chaos()
-        with make(base / "dry", dry) as emu:
-            scenario(emu)
-        result = Exploration(points=list(dry.points))
-        for point in result.points[:limit]:
-            data = base / f"crash-{point.number}"
-            trial = Trial(point)
-            try:
-                with make(data, Chaos(crash_at=point.number, mode=RAISE)) as emu:
-                    try:
-                        scenario(emu)
-                    except CrashSignal:
-                        pass  # the planned crash: the "process" ends here
-                with make(data, None) as emu:  # the restarted process
-                    scenario(emu)
-                    check(emu)
-            except Exception as e:  # noqa: BLE001 - a failing check is data for the report
-                trial.error = e
-            result.trials.append(trial)
-        return result
+        try:
+            points, expected, network = crash_free_run(scenario, base / "crash-free", check=check, setup=setup,
+                                                       wasi=wasi)
+        except CrashFreeRunFailed as e:
+            if keep is not None and e.data_dir is not None:
+                target = keep / "crash-free"
+                shutil.rmtree(target, ignore_errors=True)
+                keep.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(e.data_dir), target)
+                e.data_dir = target
+            raise
+        plans, sampled = plan_trials(points, network, faults=faults, only=only, max_points=max_points, seed=seed,
+                                     extras=extras)
+        if on_plan is not None:
+            on_plan(len(plans))
+        job = Job(scenario, network, expected, base, check=check, setup=setup, live=live, kill=kill, keep=keep,
+                  wasi=wasi, strict_keys=strict_keys, components=base / "crash-free" / "components")
+        trials = run_trials(job, plans, jobs, progress)
+        requests = [f"{k.describe()}" for k, _ in network.dry_order]
+        return Exploration(points, trials, sampled, time.perf_counter() - started, jobs, requests)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _scratch() -> Path | None:
+    """Trials' data dirs live in memory where the system offers it (/dev/shm): no fsync, no disk."""
+    shm = Path("/dev/shm")
+    return shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+def default_jobs() -> int:
+    """The number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def summary_status(emu: Emulator, worker: str) -> str:
+    """A worker's status (for checks)."""
+    return summarize([e for _, e in emu.oplog(worker)]).status

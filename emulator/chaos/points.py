@@ -169,6 +169,9 @@ def select(points: Sequence[CrashPoint], only: str | None) -> list[CrashPoint]:
     """The points whose name matches the glob `only` (or contains it, when it has no wildcard)."""
     if not only:
         return list(points)
+    exact = [p for p in points if p.name == only]
+    if exact:
+        return exact
     if any(c in only for c in "*?["):
         return [p for p in points if fnmatch.fnmatchcase(p.name, only)]
     return [p for p in points if only in p.name]

@@ -17,6 +17,8 @@ from emulator.errors import EmulatorError, UsageError
 COMMANDS: dict[str, tuple[str, str]] = {
     "component": ("components", "Component versions, as update-worker from a guest refers to them."),
     "exports": ("components", "List the functions a component exports, with their WIT signatures."),
+    "explore": ("explore", "Crash an invocation of FUNCTION at each of its crash points, recover it, and check "
+                           "it."),
     "fork": ("manage", "Fork a worker: NEW starts with WORKER's oplog up to --at and continues from there."),
     "interrupt": ("invoke", "Interrupt a worker: a running one stops at once, a suspended or retrying one is "
                             "marked interrupted."),

@@ -101,12 +101,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
 CALL_SETTINGS = {"ignore_unknown_options": True}
 
 
-def parse_env(pairs: tuple[str, ...]) -> list[tuple[str, str]]:
+def parse_env(pairs: tuple[str, ...], option: str = "--env") -> list[tuple[str, str]]:
     out = []
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise UsageError(f"--env {pair!r} is not KEY=VALUE; write it like --env REGION=eu")
+            raise UsageError(f"{option} {pair!r} is not KEY=VALUE; write it like {option} REGION=eu")
         out.append((key, value))
     return out
 

@@ -53,6 +53,12 @@ def no_concurrent_side_effect(begin: int) -> Callable[[OplogEntry], bool]:
     return harmless
 
 
+# Crash exploration installs this to make local reads (clocks, random) repeat the crash-free run's values:
+# (worker, function, occurrence in this instance, produce the live value as JSON) -> the value as JSON.
+LocalReads = Callable[[str, str, int, Callable[[], Json]], Json]
+local_reads: LocalReads | None = None
+
+
 class Durability:
     """Golem's `Durability` helper, shared by every host module of one worker instance."""
 
@@ -65,6 +71,7 @@ class Durability:
         self.before_persist: Callable[[int, str], None] | None = None  # crash-injection hook
         # While save-snapshot/load-snapshot run, host calls execute live and nothing is journaled.
         self.snapshotting = False
+        self._reads: dict[str, int] = {}  # local reads by function, replayed or live (for local_reads)
 
     @property
     def persist_nothing(self) -> bool:
@@ -91,10 +98,17 @@ class Durability:
             return live()
         begin = self.begin_function(function_type)
         if self.is_live():
-            result = live()
+            reads = local_reads
+            if reads is not None and function_type.kind == "read-local":
+                self._reads[name] = n = self._reads.get(name, 0) + 1
+                result = decode(reads(self.oplog.worker, name, n, lambda: encode(live())))
+            else:
+                result = live()
             self.persist(name, function_type, request, encode(result))
         else:
             result = decode(self.read_recorded(name))
+            if local_reads is not None and function_type.kind == "read-local":
+                self._reads[name] = self._reads.get(name, 0) + 1
         self.end_function(function_type, begin)
         return result
 

@@ -100,6 +100,8 @@ class Executor:
     def run(self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool) -> InvocationResult:
         """Run invocation `key` to its end, holding the worker's lease and watching for interrupts."""
         store, name = self.worker.store, self.worker.name
+        if self.worker.private:
+            return self._loop(export, request, key, started, None)
         with Lease(store, name), InterruptWatcher(store, name, self.engine) as watcher:
             return self._loop(export, request, key, started, watcher)
 

@@ -97,6 +97,8 @@ class Worker:
         self.instance: Instance | None = None  # the live instance, replayed up to the oplog's end
         self._summaries = SummaryCache()
         self._finished: dict[str, str | None] = {}  # idempotency key -> response, for calls finished live
+        # A data dir no other process uses (a crash-exploration trial): no lease, no interrupt watcher thread.
+        self.private = False
         self.executor = Executor(self, runtime.engine, clock)
 
     @property
@@ -216,6 +218,11 @@ class Worker:
             raise WorkerFailed(
                 f"worker {self.name} is {summary.status} in invocation {summary.open_key}; continue it with "
                 "`golem-emu resume` (or complete the promise it awaits) before invoking again"
+            )
+        if summary.status == "retrying" and summary.open_key is not None:
+            raise WorkerFailed(
+                f"worker {self.name} is retrying invocation {summary.open_key} after a failure "
+                f"({summary.last_error}); continue it with `golem-emu resume {self.name}`"
             )
         if summary.trailing_errors or summary.status == "failed":
             raise WorkerFailed(

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from emulator.host import _convert as cv
 from emulator.host.context import HostContext
-from emulator.host.http.client import BodyPipe, Exchange, RequestHead, Timeouts
+from emulator.host.http.client import BodyPipe, Exchange, RequestHead, SendTag, Timeouts
 from emulator.host.io.objects import Pollable
 from emulator.oplog.entries import WRITE_REMOTE_BATCHED, DurableFunctionType, Json
 
@@ -51,7 +51,9 @@ class HttpCall:
     def live_exchange(self) -> Exchange:
         """The exchange, sent now if it was deferred (the request was made while replaying)."""
         if self.exchange is None:
-            self.exchange = Exchange(self.head, self.timeouts, self.pipe)
+            durability = self.ctx.durability
+            tag = SendTag(self.ctx.worker.name, self.begin, durability.persist_nothing)
+            self.exchange = Exchange(self.head, self.timeouts, self.pipe, tag)
             self.exchange.start()
         return self.exchange
 

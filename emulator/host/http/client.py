@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import urllib3
@@ -151,10 +151,34 @@ class BodyFailed(Exception):
         self.error = error
 
 
+@dataclass(frozen=True)
+class SendTag:
+    """Where a request comes from, for a transport that simulates the network (crash exploration)."""
+
+    worker: str
+    begin: int  # the BeginRemoteWrite index of its bracket
+    persist_nothing: bool  # sent inside a persist-nothing section
+
+
+Body = bytes | Iterator[bytes] | None
+# (head, body, timeouts, tag) -> a response urllib3-shaped (status, headers, read1, release_conn, close).
+Transport = Callable[[RequestHead, Body, Timeouts, SendTag | None], urllib3.BaseHTTPResponse]
+transport: Transport | None = None  # None: the real network; emulator.chaos installs a simulated one
+
+
+def _urlopen(head: RequestHead, data: Body, t: Timeouts, tag: SendTag | None) -> urllib3.BaseHTTPResponse:
+    return _POOL.urlopen(
+        head.method, head.url, body=data, headers=_header_dict(head.headers),
+        redirect=False, retries=False, preload_content=False, decode_content=False,
+        timeout=urllib3.Timeout(connect=t.connect or DEFAULT_TIMEOUT_S, read=t.first_byte or DEFAULT_TIMEOUT_S),
+    )
+
+
 class Exchange:
     """One live request/response pair, driven by a daemon thread."""
 
-    def __init__(self, head: RequestHead, timeouts: Timeouts, body: BodyPipe) -> None:
+    def __init__(self, head: RequestHead, timeouts: Timeouts, body: BodyPipe, tag: SendTag | None = None) -> None:
+        self.tag = tag
         self.head = head
         self.timeouts = timeouts
         self.body = body
@@ -260,11 +284,7 @@ class Exchange:
             self._publish(error=codes.internal(failure))
             return
         try:
-            response = _POOL.urlopen(
-                self.head.method, self.head.url, body=data, headers=_header_dict(self.head.headers),
-                redirect=False, retries=False, preload_content=False, decode_content=False,
-                timeout=urllib3.Timeout(connect=t.connect or DEFAULT_TIMEOUT_S, read=t.first_byte or DEFAULT_TIMEOUT_S),
-            )
+            response = (transport or _urlopen)(self.head, data, t, self.tag)
         except PipeFailed as e:
             self._publish(error=codes.internal(str(e)))
             return

@@ -1,0 +1,113 @@
+"""golem-emu in-process over one data directory: the Emulator that scenarios, explore and pytest drive."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from emulator.chaos.points import Chaos
+from emulator.lifecycle.retry import Clock, VirtualClock
+from emulator.lifecycle.status import WorkerSummary, summarize
+from emulator.oplog.entries import OplogEntry
+from emulator.oplog.store import SqliteStore
+from emulator.runtime.engine import Runtime
+from emulator.runtime.worker import InvocationResult, Worker
+
+_RUNTIMES: dict[str, Runtime] = {}
+
+# What a restarted executor continues by itself (a client re-invokes nothing for these).
+RESUMED_STATUSES = ("running", "retrying", "interrupted", "suspended")
+
+
+def default_cache_dir() -> Path:
+    """Compiled artifacts are shared by every data dir (GOLEM_EMU_CACHE, else ~/.cache/golem-emu)."""
+    explicit = os.environ.get("GOLEM_EMU_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "golem-emu"
+
+
+def shared_runtime(wasi: str = "golem") -> Runtime:
+    """One Runtime per process and WASI mode: a component is loaded once and shared by every trial."""
+    if wasi not in _RUNTIMES:
+        _RUNTIMES[wasi] = Runtime(default_cache_dir(), wasi=wasi)
+    return _RUNTIMES[wasi]
+
+
+class Emulator:
+    """golem-emu in-process, over one data directory: workers, oplogs and (optionally) a crash plan."""
+
+    def __init__(self, data_dir: Path | str, chaos: Chaos | None = None, *, clock: Clock | None = None,
+                 wasi: str = "golem", private: bool = False) -> None:
+        self.private = private  # no other process uses this data dir: skip leases and interrupt watching
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = SqliteStore(self.data_dir / "oplog.db")
+        self.runtime = shared_runtime(wasi)
+        self.chaos = chaos
+        self.clock = clock or VirtualClock()  # retries decide as Golem does, without sleeping
+        self._workers: dict[str, Worker] = {}
+
+    @property
+    def components_dir(self) -> Path:
+        """Where the exact component of each worker is kept (hard links, by hash)."""
+        return self.data_dir / "components"
+
+    def worker(self, name: str, component: str | os.PathLike[str], *, env: Sequence[tuple[str, str]] = (),
+               args: Sequence[str] = (), semantics: str | None = None) -> Worker:
+        """The worker `name`, created on first use (env, args and semantics as Worker.open's)."""
+        w = self._workers.get(name)
+        if w is None:
+            w = Worker.open(self.runtime, self.store, name, component, env=env, args=args, semantics=semantics,
+                            chaos=self.chaos, clock=self.clock, components_dir=self.components_dir)
+            w.private = self.private
+            self._workers[name] = w
+        return w
+
+    def existing(self, name: str) -> Worker:
+        """A worker that exists already, running the component it was created with."""
+        w = self._workers.get(name)
+        if w is None:
+            w = Worker.load(self.runtime, self.store, name, self.components_dir, chaos=self.chaos, clock=self.clock)
+            w.private = self.private
+            self._workers[name] = w
+        return w
+
+    def summary(self, name: str) -> WorkerSummary:
+        """A worker's status and invocation outcomes, folded from its oplog."""
+        return summarize([e for _, e in self.store.read(name)])
+
+    def restart(self) -> dict[str, InvocationResult | None]:
+        """What a restarted executor does: continue every worker left running, retrying, interrupted or
+        suspended in an invocation (by replay; a suspended one suspends again if its promise is still
+        pending), without re-invoking anything. Returns what each resume gave."""
+        out: dict[str, InvocationResult | None] = {}
+        for name in self.store.worker_names():
+            summary = self.summary(name)
+            if summary.open_key is None or summary.status not in RESUMED_STATUSES:
+                continue
+            out[name] = self.existing(name).resume()
+        return out
+
+    def oplog(self, name: str) -> list[tuple[int, OplogEntry]]:
+        """A worker's oplog as it is in the database."""
+        return self.store.read(name)
+
+    def close(self) -> None:
+        """Commit and close every worker, then the database; after a planned crash, commit nothing."""
+        crashed = self.chaos is not None and self.chaos.crashed
+        for w in self._workers.values():
+            if not crashed:  # a crashed process loses whatever it had not committed
+                w.close()
+        self._workers.clear()
+        self.store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
