@@ -14,7 +14,8 @@ from emulator.lifecycle.status import WorkerSummary, summarize
 from emulator.oplog.entries import OplogEntry
 from emulator.oplog.store import SqliteStore
 from emulator.runtime.engine import Runtime
-from emulator.runtime.worker import InvocationResult, Worker
+from emulator.runtime.executor import InvocationResult
+from emulator.runtime.worker import Worker
 
 _RUNTIMES: dict[str, Runtime] = {}
 

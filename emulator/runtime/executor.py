@@ -49,6 +49,7 @@ class Runnable(Protocol):
     name: str
     store: Store
     oplog: Oplog
+    private: bool  # no other process uses its data dir: no lease, no interrupt watcher
 
     @property
     def instance(self) -> Instance | None:
