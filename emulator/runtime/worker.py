@@ -221,8 +221,8 @@ class Worker:
             )
         if summary.status == "retrying" and summary.open_key is not None:
             raise WorkerFailed(
-                f"worker {self.name} is retrying invocation {summary.open_key} after a failure "
-                f"({summary.last_error}); continue it with `golem-emu resume {self.name}`"
+                f"worker {self.name} is retrying: the previous invocation failed ({summary.last_error}) and "
+                f"will be retried; continue it with `golem-emu resume {self.name}`"
             )
         if summary.trailing_errors or summary.status == "failed":
             raise WorkerFailed(
