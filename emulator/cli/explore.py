@@ -7,13 +7,14 @@ import sys
 from pathlib import Path
 
 import click
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from emulator.chaos.explore import CrashFreeRunFailed, default_jobs, explore
 from emulator.chaos.harness import Emulator, shared_runtime
 from emulator.chaos.report import as_json, command_line, print_report
 from emulator.chaos.trial import TrialResult
-from emulator.cli.common import CALL_SETTINGS, err_console, out_console, parse_env
+from emulator.cli.common import CALL_SETTINGS, parse_env
 from emulator.errors import UsageError
 from emulator.replay.durability import SEMANTICS
 from emulator.runtime.worker import prepare_call
@@ -70,6 +71,7 @@ def explore_command(component: Path, env_pairs: tuple[str, ...], semantics: str 
                             "--keep", str(keep or "failing-trials"), function, *wave_args)
 
     n_jobs = jobs or default_jobs()
+    err_console, out_console = Console(stderr=True, highlight=False), Console(highlight=False)
     progress = Progress(TextColumn("[bold]exploring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err_console, transient=True, disable=as_json_flag)
     task = progress.add_task("trials", total=None)

@@ -108,7 +108,7 @@ class Executor:
 
     def _loop(
         self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool,
-        watcher: InterruptWatcher,
+        watcher: InterruptWatcher | None,
     ) -> InvocationResult:
         worker = self.worker
         while True:
@@ -144,7 +144,7 @@ class Executor:
             except (NondeterminismError, GuestTrap, Unsupported) as e:
                 error: EmulatorError = e
             except wasmtime.WasmtimeError as e:
-                if watcher.requested.is_set():
+                if watcher is not None and watcher.requested.is_set():
                     return self._stopped(Interrupted(), "interrupted", key, export, INTERRUPTED)
                 error = self.classify_trap(e, inst)
             delay = self._record_failure(error)
