@@ -23,13 +23,23 @@ import signal
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from emulator.errors import UsageError
 from emulator.oplog.entries import BeginAtomicRegion, EndAtomicRegion, OplogEntry
+from emulator.oplog.kinds import values
 from emulator.signals import CrashSignal
 
-RAISE = "raise"
-KILL = "kill"
+
+class CrashMode(StrEnum):
+    """How an injected crash happens: a CrashSignal raised in-process, or SIGKILL of the whole process."""
+
+    RAISE = "raise"
+    KILL = "kill"
+
+
+RAISE = CrashMode.RAISE
+KILL = CrashMode.KILL
 
 COMMIT = "commit"  # an oplog commit has just become durable
 PERSIST = "persist"  # a live host call has run and its result is about to be journaled
@@ -159,10 +169,10 @@ def from_environment(prefix: str = "") -> Chaos | None:
     at = os.environ.get("GOLEM_EMU_CRASH_AT")
     if not at:
         return None
-    mode = os.environ.get("GOLEM_EMU_CRASH_MODE", KILL)
-    if mode not in (KILL, RAISE):
+    mode = os.environ.get("GOLEM_EMU_CRASH_MODE", CrashMode.KILL)
+    if mode not in values(CrashMode):
         raise UsageError(f"GOLEM_EMU_CRASH_MODE={mode!r}: use kill or raise")
-    return Chaos(crash_at=parse_target(at), mode=mode, prefix=prefix)
+    return Chaos(crash_at=parse_target(at), mode=CrashMode(mode), prefix=prefix)
 
 
 def select(points: Sequence[CrashPoint], only: str | None) -> list[CrashPoint]:

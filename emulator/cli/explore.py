@@ -16,7 +16,7 @@ from emulator.chaos.report import as_json, command_line, print_report
 from emulator.chaos.trial import TrialResult
 from emulator.cli.common import CALL_SETTINGS, parse_env
 from emulator.errors import UsageError
-from emulator.replay.durability import SEMANTICS
+from emulator.oplog.kinds import Semantics
 from emulator.runtime.worker import prepare_call
 
 WORKER = "explored"
@@ -26,7 +26,8 @@ KEY = "explore-1"
 @click.command(context_settings=CALL_SETTINGS)
 @click.argument("component", type=click.Path(path_type=Path))
 @click.option("--worker-env", "env_pairs", multiple=True, metavar="K=V", help="Environment of the worker.")
-@click.option("--semantics", type=click.Choice(SEMANTICS), default=None, help="Persistence-level semantics.")
+@click.option("--semantics", type=click.Choice([s.value for s in Semantics]), default=None,
+              help="Persistence-level semantics.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Trials in parallel (default: the number of cores).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample beyond --max-points.")

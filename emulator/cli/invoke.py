@@ -17,7 +17,7 @@ from emulator.errors import UsageError
 if TYPE_CHECKING:
     from emulator.server.client import RemoteResult
 
-# As replay.durability.SEMANTICS (tests/cli/test_serve.py checks): spelled out so that an invocation that goes
+# oplog.kinds.Semantics' values (tests/cli/test_serve.py checks): spelled out so that an invocation that goes
 # through `golem-emu serve` imports none of the runtime.
 SEMANTICS = ("golem-1.1", "golem-1.2")
 
@@ -140,7 +140,7 @@ def result(env: Env, worker_name: str, key: str) -> None:
 def interrupt(env: Env, worker_name: str) -> None:
     """Interrupt a worker: a running one stops at once, a suspended or retrying one is marked interrupted."""
     from emulator.lifecycle.leases import INTERRUPT, running_pid
-    from emulator.lifecycle.status import summarize
+    from emulator.lifecycle.status import WorkerStatus, summarize
     from emulator.oplog.entries import Interrupted
     from emulator.oplog.oplog import Oplog
 
@@ -154,7 +154,7 @@ def interrupt(env: Env, worker_name: str) -> None:
         return
     oplog = Oplog(store, worker_name)
     status = summarize([e for _, e in oplog.read()]).status
-    if status in ("idle", "failed", "exited", "interrupted"):
+    if status in (WorkerStatus.IDLE, WorkerStatus.FAILED, WorkerStatus.EXITED, WorkerStatus.INTERRUPTED):
         err_console.print(f"worker {worker_name} is {status}; nothing to interrupt")
         return
     oplog.add_and_commit(Interrupted())

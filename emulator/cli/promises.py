@@ -7,6 +7,7 @@ import click
 from emulator.cli.common import Env, err_console, load, print_result
 from emulator.errors import UsageError
 from emulator.lifecycle.leases import running_pid
+from emulator.lifecycle.status import WorkerStatus
 
 
 @click.group()
@@ -34,7 +35,7 @@ def promise_complete(env: Env, worker_name: str, index: int, data: str, resume: 
     if not resume or running_pid(store, worker_name) is not None:
         return
     worker = load(env, worker_name)
-    if worker.summary().status not in ("suspended", "interrupted", "retrying"):
+    if worker.summary().status not in (WorkerStatus.SUSPENDED, WorkerStatus.INTERRUPTED, WorkerStatus.RETRYING):
         return
     try:
         resumed = worker.resume()

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emulator.errors import Unsupported
 from emulator.oplog.entries import OplogEntry
+from emulator.oplog.kinds import Semantics
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import Store
-from emulator.replay.durability import GOLEM_1_1, Durability
+from emulator.replay.durability import Durability
 from emulator.replay.state import ReplayState
 
 
@@ -66,7 +68,7 @@ class HostContext:
 
 
 def host_context(
-    info: WorkerInfo, oplog: Oplog, store: Store, *, semantics: str = GOLEM_1_1,
+    info: WorkerInfo, oplog: Oplog, store: Store, *, semantics: str = Semantics.GOLEM_1_1,
     entries: list[OplogEntry] | None = None, sandbox: Path | None = None,
     on_output: Callable[[str, str], None] | None = None,
     list_workers: Callable[[], list[dict[str, Any]]] | None = None,
@@ -75,9 +77,18 @@ def host_context(
     as it is now, so the context is live when nothing after Create is recorded) and the durability layer over
     that cursor, both following the worker's semantics profile."""
     recorded = [e for _, e in oplog.read()] if entries is None else entries
-    replay = ReplayState(recorded, skip_persist_nothing_zones=semantics != GOLEM_1_1)
+    replay = ReplayState(recorded, skip_persist_nothing_zones=Semantics(semantics) is Semantics.GOLEM_1_2)
     ctx = HostContext(worker=info, durability=Durability(oplog, replay, semantics), store=store,
                       sandbox=sandbox, on_output=on_output)
     if list_workers is not None:
         ctx.list_workers = list_workers
     return ctx
+
+
+def unsupported(feature: str) -> Callable[..., Any]:
+    """A host function golem-emu does not serve yet: it traps with "golem-emu does not support <feature> yet"."""
+
+    def trap(ctx: HostContext, *args: Any) -> Any:
+        raise Unsupported(feature)
+
+    return trap

@@ -2,8 +2,8 @@
 
 One streaming pass (``update``) keeps a byte per entry (its kind), the skipped regions (Jump, Revert), the
 brackets drawn beside an oplog (invocations, atomic regions, remote writes, persist-nothing zones) and the few
-indices the worker's status needs. Status and retry counters follow ``replay.status.summarize`` exactly (a test
-compares them), but walk back from the end instead of folding every entry.
+indices the worker's status needs. Its status comes from ``lifecycle.status.status_after``, the rule the status
+fold uses, walking back from the end instead of folding every entry (a test compares the two).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from emulator.lifecycle.status import WorkerStatus, status_after
 from emulator.oplog.entries import (
     ENTRY_TYPES,
     HINT_KINDS,
@@ -42,10 +43,6 @@ KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
 LANES = ("invocation", "atomic", "remote-write", "persist-nothing", "skipped")
 """The bracket lanes drawn beside an oplog, left to right."""
 
-# The status summarize() ends with is set by the last non-skipped entry whose kind is not one of these.
-_STATUS_NEUTRAL = HINT_KINDS - {"suspend", "error", "interrupted", "exited", "restart"}
-_STATUS_OF = {"create": "idle", "exported-function-completed": "idle", "restart": "idle", "suspend": "suspended",
-              "interrupted": "interrupted", "exited": "exited"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,14 +245,13 @@ class OplogIndex:
 
     def status(self) -> str:
         """The worker's status, as ``summarize`` computes it."""
-        for idx in range(self.length, 0, -1):
-            kind = KINDS[self.kinds[idx - 1]]
-            if kind in _STATUS_NEUTRAL or self.skipped.contains(idx):
+        for idx in range(self.length, 0, -1):  # the last entry that sets a status decides it
+            if self.skipped.contains(idx):
                 continue
-            if kind == "error":
-                return "failed" if idx in self.fatal_errors else "retrying"
-            return _STATUS_OF.get(kind, "running")
-        return "idle"
+            status = status_after(KINDS[self.kinds[idx - 1]], retriable=idx not in self.fatal_errors)
+            if status is not None:
+                return status
+        return WorkerStatus.IDLE
 
     def trailing_errors(self) -> int:
         """Consecutive Error entries at the end, walking back over hints (``trailing_error_count``)."""

@@ -4,26 +4,60 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from emulator.oplog.entries import (
+    HINT_KINDS,
     ChangeRetryPolicy,
     Create,
     Error,
-    Exited,
     ExportedFunctionCompleted,
     ExportedFunctionInvoked,
     FailedUpdate,
-    Interrupted,
     Jump,
     OplogEntry,
     PendingUpdate,
-    Restart,
     Revert,
     SuccessfulUpdate,
-    Suspend,
     is_hint,
 )
+from emulator.oplog.kinds import EntryKind
 from emulator.replay.state import SkippedRegions
+
+
+class WorkerStatus(StrEnum):
+    """A worker's status as Golem reports it (semantics §3.2)."""
+
+    IDLE = "idle"
+    RUNNING = "running"
+    SUSPENDED = "suspended"
+    INTERRUPTED = "interrupted"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    EXITED = "exited"
+
+
+# The status an entry of these kinds leaves the worker in; an Error's depends on whether it is retriable, every
+# other non-hint entry means the worker is running, and the remaining hints leave the status as it was.
+_STATUS_AFTER: dict[str, WorkerStatus] = {
+    EntryKind.CREATE: WorkerStatus.IDLE,
+    EntryKind.EXPORTED_FUNCTION_COMPLETED: WorkerStatus.IDLE,
+    EntryKind.RESTART: WorkerStatus.IDLE,
+    EntryKind.SUSPEND: WorkerStatus.SUSPENDED,
+    EntryKind.INTERRUPTED: WorkerStatus.INTERRUPTED,
+    EntryKind.EXITED: WorkerStatus.EXITED,
+}
+
+
+def status_after(kind: str, retriable: bool = True) -> WorkerStatus | None:
+    """The one status rule: the status right after an entry of `kind` (for an Error, whether it was retriable);
+    None for an entry that leaves it unchanged. The fold below and the TUI's oplog index both use it."""
+    if kind == EntryKind.ERROR:
+        return WorkerStatus.RETRYING if retriable else WorkerStatus.FAILED
+    found = _STATUS_AFTER.get(kind)
+    if found is not None:
+        return found
+    return None if kind in HINT_KINDS else WorkerStatus.RUNNING
 
 
 @dataclass(frozen=True)
@@ -41,7 +75,7 @@ class Outcome:
 class WorkerSummary:
     """Everything the CLI and the invocation gatekeeper need to know, folded from the oplog."""
 
-    status: str = "idle"
+    status: str = WorkerStatus.IDLE
     invocations: dict[str, Outcome] = field(default_factory=dict)
     open_key: str | None = None  # an invocation that started and has not finished
     trailing_errors: int = 0
@@ -76,39 +110,27 @@ def fold(s: WorkerSummary, entries: Sequence[OplogEntry], first: int, skipped: S
             s.pending_update = entry
         elif isinstance(entry, SuccessfulUpdate | FailedUpdate):
             s.pending_update = None
+        status = status_after(entry.kind, entry.retriable if isinstance(entry, Error) else True)
+        if status is not None:
+            s.status = status
         if isinstance(entry, Create):
             s.create = entry
-            s.status = "idle"
         elif isinstance(entry, ExportedFunctionInvoked):
             s.invocations[entry.idempotency_key] = Outcome(entry.function_name, entry.request)
             s.open_key = entry.idempotency_key
-            s.status = "running"
         elif isinstance(entry, ExportedFunctionCompleted):
             if s.open_key is not None:
                 started = s.invocations[s.open_key]
                 s.invocations[s.open_key] = Outcome(started.function_name, started.request, idx, entry.response)
             s.open_key = None
-            s.status = "idle"
         elif isinstance(entry, Error):
             s.last_error = entry.error
-            s.status = "retrying" if entry.retriable else "failed"
-        elif isinstance(entry, Suspend):
-            s.status = "suspended"
-        elif isinstance(entry, Interrupted):
-            s.status = "interrupted"
-        elif isinstance(entry, Exited):
-            s.status = "exited"
-        elif isinstance(entry, Restart):
-            s.status = "idle"
         elif isinstance(entry, ChangeRetryPolicy):
             s.retry_policy = {
                 "max_attempts": entry.max_attempts, "min_delay_ns": entry.min_delay_ns,
                 "max_delay_ns": entry.max_delay_ns, "multiplier": entry.multiplier,
                 "max_jitter_factor": entry.max_jitter_factor,
             }
-            s.status = "running"
-        elif not is_hint(entry):
-            s.status = "running"
 
 
 class SummaryCache:

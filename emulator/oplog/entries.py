@@ -11,6 +11,14 @@ import time
 from dataclasses import dataclass, field
 from typing import ClassVar, TypeAlias
 
+from emulator.oplog.kinds import READ_LOCAL as READ_LOCAL
+from emulator.oplog.kinds import READ_REMOTE as READ_REMOTE
+from emulator.oplog.kinds import WRITE_LOCAL as WRITE_LOCAL
+from emulator.oplog.kinds import WRITE_REMOTE as WRITE_REMOTE
+from emulator.oplog.kinds import WRITE_REMOTE_BATCHED as WRITE_REMOTE_BATCHED
+from emulator.oplog.kinds import DurableFunctionType as DurableFunctionType
+from emulator.oplog.kinds import EntryKind, PersistenceLevel, Semantics, values
+
 Json: TypeAlias = "None | bool | int | float | str | list[Json] | dict[str, Json]"
 """Any JSON-able value. NaN and infinities are allowed (the codec escapes them); bytes are not: encode them
 yourself (e.g. base64). Tuples are accepted but read back as lists."""
@@ -39,31 +47,6 @@ def _check(value: str, allowed: frozenset[str], what: str) -> None:
         raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(sorted(allowed))}")
 
 
-FUNCTION_TYPE_KINDS = frozenset(
-    {"read-local", "write-local", "read-remote", "write-remote", "write-remote-batched"}
-)
-
-
-@dataclass(frozen=True, slots=True)
-class DurableFunctionType:
-    """How a host call touches the world (§1.3); ``begin_index`` only for follow-ups in a remote batch."""
-
-    kind: str
-    begin_index: int | None = None
-
-    def __post_init__(self) -> None:
-        _check(self.kind, FUNCTION_TYPE_KINDS, "durable function type")
-        if self.begin_index is not None and self.kind != "write-remote-batched":
-            raise ValueError(f"begin_index is only meaningful for write-remote-batched, not {self.kind}")
-
-
-READ_LOCAL = DurableFunctionType("read-local")
-WRITE_LOCAL = DurableFunctionType("write-local")
-READ_REMOTE = DurableFunctionType("read-remote")
-WRITE_REMOTE = DurableFunctionType("write-remote")
-WRITE_REMOTE_BATCHED = DurableFunctionType("write-remote-batched")
-
-
 @dataclass(frozen=True, slots=True)
 class OplogRegion:
     """An inclusive range of oplog indices, as Golem's ``OplogRegion``."""
@@ -82,21 +65,21 @@ class _Entry:
     timestamp: int = field(default_factory=now_ms)
 
 
-SEMANTICS = frozenset({"golem-1.1", "golem-1.2"})
+SEMANTICS = values(Semantics)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Create(_Entry):
     """Index 1 of every worker: what it runs and with which arguments and environment."""
 
-    kind: ClassVar[str] = "create"
+    kind: ClassVar[str] = EntryKind.CREATE
     worker_name: str
     component: str  # the path as the user gave it, for display; the hash is what identifies the code
     component_hash: str  # sha256 hex of the wasm bytes
     component_version: int = 0
     args: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
-    semantics: str = "golem-1.1"
+    semantics: str = Semantics.GOLEM_1_1
     parent: str | None = None
 
     def __post_init__(self) -> None:
@@ -107,7 +90,7 @@ class Create(_Entry):
 class ImportedFunctionInvoked(_Entry):
     """A persisted host call; ``response`` is ``{"ok": value}`` or ``{"err": value}`` by convention."""
 
-    kind: ClassVar[str] = "imported-function-invoked"
+    kind: ClassVar[str] = EntryKind.IMPORTED_FUNCTION_INVOKED
     function_name: str
     request: Json
     response: Json
@@ -118,7 +101,7 @@ class ImportedFunctionInvoked(_Entry):
 class ExportedFunctionInvoked(_Entry):
     """Start of an exported call; ``request`` holds each argument as WAVE text."""
 
-    kind: ClassVar[str] = "exported-function-invoked"
+    kind: ClassVar[str] = EntryKind.EXPORTED_FUNCTION_INVOKED
     function_name: str
     request: tuple[str, ...]
     idempotency_key: str
@@ -128,7 +111,7 @@ class ExportedFunctionInvoked(_Entry):
 class ExportedFunctionCompleted(_Entry):
     """End of an exported call; ``response`` is the result as WAVE text, None when there is no result."""
 
-    kind: ClassVar[str] = "exported-function-completed"
+    kind: ClassVar[str] = EntryKind.EXPORTED_FUNCTION_COMPLETED
     response: str | None
     consumed_fuel: int = 0
 
@@ -137,7 +120,7 @@ class ExportedFunctionCompleted(_Entry):
 class Suspend(_Entry):
     """The worker suspended (awaiting a promise or a long sleep)."""
 
-    kind: ClassVar[str] = "suspend"
+    kind: ClassVar[str] = EntryKind.SUSPEND
 
 
 ERROR_KINDS = frozenset({"unknown", "stack-overflow", "out-of-memory"})
@@ -147,7 +130,7 @@ ERROR_KINDS = frozenset({"unknown", "stack-overflow", "out-of-memory"})
 class Error(_Entry):
     """An invocation failed; ``error_kind`` mirrors Golem's WorkerError (InvalidRequest gets no entry)."""
 
-    kind: ClassVar[str] = "error"
+    kind: ClassVar[str] = EntryKind.ERROR
     error: str
     retriable: bool = True
     error_kind: str = "unknown"
@@ -160,14 +143,14 @@ class Error(_Entry):
 class NoOp(_Entry):
     """Written by a live ``get-oplog-index``; its index is the returned value."""
 
-    kind: ClassVar[str] = "no-op"
+    kind: ClassVar[str] = EntryKind.NO_OP
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Jump(_Entry):
     """Replay skips ``start..=end`` (set-oplog-index, abandoned regions)."""
 
-    kind: ClassVar[str] = "jump"
+    kind: ClassVar[str] = EntryKind.JUMP
     start: int
     end: int
 
@@ -176,21 +159,21 @@ class Jump(_Entry):
 class Interrupted(_Entry):
     """The worker was interrupted through the API."""
 
-    kind: ClassVar[str] = "interrupted"
+    kind: ClassVar[str] = EntryKind.INTERRUPTED
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Exited(_Entry):
     """The guest called WASI ``exit``."""
 
-    kind: ClassVar[str] = "exited"
+    kind: ClassVar[str] = EntryKind.EXITED
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChangeRetryPolicy(_Entry):
     """A live ``set-retry-policy``."""
 
-    kind: ClassVar[str] = "change-retry-policy"
+    kind: ClassVar[str] = EntryKind.CHANGE_RETRY_POLICY
     max_attempts: int
     min_delay_ns: int
     max_delay_ns: int
@@ -202,14 +185,14 @@ class ChangeRetryPolicy(_Entry):
 class BeginAtomicRegion(_Entry):
     """A live ``mark-begin-operation``."""
 
-    kind: ClassVar[str] = "begin-atomic-region"
+    kind: ClassVar[str] = EntryKind.BEGIN_ATOMIC_REGION
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EndAtomicRegion(_Entry):
     """A live ``mark-end-operation`` closing the region opened at ``begin_index``."""
 
-    kind: ClassVar[str] = "end-atomic-region"
+    kind: ClassVar[str] = EntryKind.END_ATOMIC_REGION
     begin_index: int
 
 
@@ -217,14 +200,14 @@ class EndAtomicRegion(_Entry):
 class BeginRemoteWrite(_Entry):
     """Opens a non-idempotent remote write (or batch)."""
 
-    kind: ClassVar[str] = "begin-remote-write"
+    kind: ClassVar[str] = EntryKind.BEGIN_REMOTE_WRITE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EndRemoteWrite(_Entry):
     """Closes the remote write opened at ``begin_index``."""
 
-    kind: ClassVar[str] = "end-remote-write"
+    kind: ClassVar[str] = EntryKind.END_REMOTE_WRITE
     begin_index: int
 
 
@@ -232,7 +215,7 @@ class EndRemoteWrite(_Entry):
 class PendingWorkerInvocation(_Entry):
     """An invocation queued while the worker was busy; ``request`` as WAVE text per argument."""
 
-    kind: ClassVar[str] = "pending-worker-invocation"
+    kind: ClassVar[str] = EntryKind.PENDING_WORKER_INVOCATION
     function_name: str
     request: tuple[str, ...]
     idempotency_key: str
@@ -245,7 +228,7 @@ UPDATE_MODES = frozenset({"automatic", "snapshot"})
 class PendingUpdate(_Entry):
     """An update was requested; ``payload_b64`` holds the snapshot (base64) for snapshot updates."""
 
-    kind: ClassVar[str] = "pending-update"
+    kind: ClassVar[str] = EntryKind.PENDING_UPDATE
     target_component: str
     target_hash: str
     mode: str = "automatic"
@@ -259,7 +242,7 @@ class PendingUpdate(_Entry):
 class SuccessfulUpdate(_Entry):
     """The worker now runs the target component."""
 
-    kind: ClassVar[str] = "successful-update"
+    kind: ClassVar[str] = EntryKind.SUCCESSFUL_UPDATE
     target_component: str
     target_hash: str
 
@@ -268,7 +251,7 @@ class SuccessfulUpdate(_Entry):
 class FailedUpdate(_Entry):
     """An update failed; the worker stays on its previous component."""
 
-    kind: ClassVar[str] = "failed-update"
+    kind: ClassVar[str] = EntryKind.FAILED_UPDATE
     target_hash: str
     details: str | None = None
 
@@ -280,7 +263,7 @@ LOG_LEVELS = frozenset({"stdout", "stderr", "trace", "debug", "info", "warn", "e
 class Log(_Entry):
     """A live write to stdout/stderr or wasi:logging."""
 
-    kind: ClassVar[str] = "log"
+    kind: ClassVar[str] = EntryKind.LOG
     level: str
     context: str
     message: str
@@ -293,14 +276,14 @@ class Log(_Entry):
 class Restart(_Entry):
     """An ephemeral worker (re)started."""
 
-    kind: ClassVar[str] = "restart"
+    kind: ClassVar[str] = EntryKind.RESTART
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Revert(_Entry):
     """Everything in ``start..=end`` is dropped (skipped and deleted)."""
 
-    kind: ClassVar[str] = "revert"
+    kind: ClassVar[str] = EntryKind.REVERT
     start: int
     end: int
 
@@ -309,18 +292,18 @@ class Revert(_Entry):
 class CancelInvocation(_Entry):
     """A queued invocation was cancelled."""
 
-    kind: ClassVar[str] = "cancel-invocation"
+    kind: ClassVar[str] = EntryKind.CANCEL_INVOCATION
     idempotency_key: str
 
 
-PERSISTENCE_LEVELS = frozenset({"persist-nothing", "persist-remote-side-effects", "smart"})
+PERSISTENCE_LEVELS = values(PersistenceLevel)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChangePersistenceLevel(_Entry):
     """A live ``set-oplog-persistence-level`` (golem-1.2 semantics only)."""
 
-    kind: ClassVar[str] = "change-persistence-level"
+    kind: ClassVar[str] = EntryKind.CHANGE_PERSISTENCE_LEVEL
     level: str
 
     def __post_init__(self) -> None:
@@ -331,7 +314,7 @@ class ChangePersistenceLevel(_Entry):
 class GrowMemory(_Entry):
     """Linear memory grew by ``delta`` bytes."""
 
-    kind: ClassVar[str] = "grow-memory"
+    kind: ClassVar[str] = EntryKind.GROW_MEMORY
     delta: int
 
 
@@ -339,7 +322,7 @@ class GrowMemory(_Entry):
 class CreateResource(_Entry):
     """An exported resource was created."""
 
-    kind: ClassVar[str] = "create-resource"
+    kind: ClassVar[str] = EntryKind.CREATE_RESOURCE
     id: int
 
 
@@ -347,7 +330,7 @@ class CreateResource(_Entry):
 class DropResource(_Entry):
     """An exported resource was dropped."""
 
-    kind: ClassVar[str] = "drop-resource"
+    kind: ClassVar[str] = EntryKind.DROP_RESOURCE
     id: int
 
 
@@ -395,10 +378,11 @@ ENTRY_TYPES: dict[str, type[OplogEntry]] = {
 
 # Golem's OplogEntry::is_hint (§1.2): replay skips these without the guest consuming them. Jump, NoOp and
 # ChangePersistenceLevel are deliberately absent: replay must see them to rebuild skipped regions and indices.
-HINT_KINDS = frozenset({
-    "suspend", "error", "interrupted", "exited", "pending-worker-invocation", "pending-update",
-    "successful-update", "failed-update", "grow-memory", "create-resource", "drop-resource", "log", "restart",
-    "revert", "cancel-invocation",
+HINT_KINDS: frozenset[str] = frozenset({
+    EntryKind.SUSPEND, EntryKind.ERROR, EntryKind.INTERRUPTED, EntryKind.EXITED, EntryKind.PENDING_WORKER_INVOCATION,
+    EntryKind.PENDING_UPDATE, EntryKind.SUCCESSFUL_UPDATE, EntryKind.FAILED_UPDATE, EntryKind.GROW_MEMORY,
+    EntryKind.CREATE_RESOURCE, EntryKind.DROP_RESOURCE, EntryKind.LOG, EntryKind.RESTART, EntryKind.REVERT,
+    EntryKind.CANCEL_INVOCATION,
 })
 
 

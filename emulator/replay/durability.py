@@ -1,44 +1,57 @@
-"""The one road every side-effecting host call takes: live -> execute and persist; replay -> serve the record."""
+"""The one road every entry a host function writes takes: live -> execute and persist; replay -> serve the
+record; or neither, where rules.py says the entry is not part of the oplog in the worker's state.
+
+Host modules never add entries to the oplog themselves: a host call goes through `call` (its result, Ok or
+Err, becomes an ImportedFunctionInvoked), and the other entries a guest causes (NoOp, atomic regions, retry
+policy, persistence level, Jump, Log, remote-write brackets) through the methods below.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from emulator.errors import GuestTrap, NondeterminismError
+from emulator.errors import GuestTrap, NondeterminismError, Unsupported
 from emulator.oplog.entries import (
+    BeginAtomicRegion,
     BeginRemoteWrite,
+    ChangePersistenceLevel,
     DurableFunctionType,
+    EndAtomicRegion,
     EndRemoteWrite,
     ExportedFunctionCompleted,
     ImportedFunctionInvoked,
     Json,
     Jump,
+    Log,
+    NoOp,
     OplogEntry,
     OplogRegion,
 )
+from emulator.oplog.kinds import EntryKind, PersistenceLevel, Semantics
 from emulator.oplog.oplog import Oplog
+from emulator.replay import rules
 from emulator.replay.state import ReplayState, describe
+from emulator.signals import JumpSignal
 
 T = TypeVar("T")
 
-GOLEM_1_1 = "golem-1.1"
-GOLEM_1_2 = "golem-1.2"
-SEMANTICS = (GOLEM_1_1, GOLEM_1_2)
-
 # Golem commits after every persisted remote write; local reads wait for the next commit point.
 _COMMITTING_KINDS = frozenset({"write-remote", "write-remote-batched"})
+_HARMLESS_KINDS = frozenset({"read-local", "write-local", "read-remote"})
+
+# A host function failing with one of these traps the guest: Golem persists such a failure as the call's Err
+# (a SerializableError::Generic with its message) and replays it as the same error.
+HOST_FAILURES = (GuestTrap, Unsupported)
 
 
-def _same(value: Any) -> Any:
+def same(value: Any) -> Any:
+    """The identity, for results whose JSON form is the value itself."""
     return value
 
 
 def _ends(begin: int) -> Callable[[OplogEntry], bool]:
     return lambda e: isinstance(e, EndRemoteWrite) and e.begin_index == begin
-
-
-_HARMLESS_KINDS = frozenset({"read-local", "write-local", "read-remote"})
 
 
 def no_concurrent_side_effect(begin: int) -> Callable[[OplogEntry], bool]:
@@ -59,14 +72,28 @@ LocalReads = Callable[[str, str, int, Callable[[], Json]], Json]
 local_reads: LocalReads | None = None
 
 
+def failure_json(error: Exception) -> Json:
+    """A host function's failure as the Err of its persisted result."""
+    return {"generic": {"message": str(error)}}
+
+
+def recorded_failure(index: int, name: str, err: Json) -> GuestTrap:
+    """The error a persisted Err stands for, raised again on replay."""
+    generic = err.get("generic") if isinstance(err, dict) else None
+    message = generic.get("message") if isinstance(generic, dict) else None
+    if isinstance(message, str):
+        return GuestTrap(message)
+    return GuestTrap(f"oplog index {index}: {name} failed when it first ran: {err!r}")
+
+
 class Durability:
     """Golem's `Durability` helper, shared by every host module of one worker instance."""
 
-    def __init__(self, oplog: Oplog, replay: ReplayState, semantics: str = GOLEM_1_1) -> None:
+    def __init__(self, oplog: Oplog, replay: ReplayState, semantics: str = Semantics.GOLEM_1_1) -> None:
         self.oplog = oplog
         self.replay = replay
-        self.semantics = semantics
-        self.persistence_level = "smart"
+        self.semantics = Semantics(semantics)
+        self.persistence_level = PersistenceLevel.SMART
         self.assume_idempotence = True
         self.before_persist: Callable[[int, str], None] | None = None  # crash-injection hook
         # While save-snapshot/load-snapshot run, host calls execute live and nothing is journaled.
@@ -76,13 +103,17 @@ class Durability:
     @property
     def persist_nothing(self) -> bool:
         """Whether the guest is inside a persist-nothing section."""
-        return self.persistence_level == "persist-nothing"
+        return self.persistence_level is PersistenceLevel.PERSIST_NOTHING
 
     def is_live(self) -> bool:
         """Whether host calls run for real now (golem-1.1 also runs persist-nothing sections live)."""
-        if self.replay.is_live():
-            return True
-        return self.semantics == GOLEM_1_1 and self.persist_nothing
+        return self.replay.is_live() or rules.runs_live_while_replaying(self.semantics, self.persistence_level)
+
+    def journals(self, kind: EntryKind) -> bool:
+        """Whether an entry of `kind` a host function writes is part of the oplog now (rules.journaled)."""
+        return rules.journaled(kind, self.semantics, self.persistence_level, self.snapshotting)
+
+    # -- host calls (semantics §4.3) --------------------------------------------------------------------------
 
     def call(
         self,
@@ -90,33 +121,63 @@ class Durability:
         function_type: DurableFunctionType,
         request: Json,
         live: Callable[[], T],
-        encode: Callable[[T], Json] = _same,
-        decode: Callable[[Json], T] = _same,
+        encode: Callable[[T], Json] = same,
+        decode: Callable[[Json], T] = same,
     ) -> T:
-        """Run `live` and journal its result, or, while replaying, return the journaled result."""
+        """Run `live` and journal its result, Ok or Err, or, while replaying, return (or raise) the journaled one."""
         if self.snapshotting:
             return live()
         begin = self.begin_function(function_type)
         if self.is_live():
-            reads = local_reads
-            if reads is not None and function_type.kind == "read-local":
-                self._reads[name] = n = self._reads.get(name, 0) + 1
-                result = decode(reads(self.oplog.worker, name, n, lambda: encode(live())))
-            else:
-                result = live()
-            self.persist(name, function_type, request, encode(result))
-        else:
-            result = decode(self.read_recorded(name))
-            if local_reads is not None and function_type.kind == "read-local":
-                self._reads[name] = self._reads.get(name, 0) + 1
+            try:
+                reads = local_reads
+                if reads is not None and function_type.kind == "read-local":
+                    self._reads[name] = n = self._reads.get(name, 0) + 1
+                    result = decode(reads(self.oplog.worker, name, n, lambda: encode(live())))
+                else:
+                    result = live()
+            except HOST_FAILURES as e:
+                self.persist(name, function_type, request, {"err": failure_json(e)})
+                self.end_function(function_type, begin)
+                raise
+            self.persist(name, function_type, request, {"ok": encode(result)})
+            self.end_function(function_type, begin)
+            return result
+        index, response = self.read_recorded(name)
+        if local_reads is not None and function_type.kind == "read-local":
+            self._reads[name] = self._reads.get(name, 0) + 1
         self.end_function(function_type, begin)
-        return result
+        if isinstance(response, dict) and "ok" in response:
+            return decode(response["ok"])
+        err = response.get("err") if isinstance(response, dict) else response
+        raise recorded_failure(index, name, err)
 
-    # -- remote-write brackets (semantics §6) -----------------------------------------------------------
+    def persist(self, name: str, function_type: DurableFunctionType, request: Json, response: Json) -> None:
+        """Append an ImportedFunctionInvoked whose `response` is {"ok": ...} or {"err": ...}, where journaled."""
+        if not self.journals(EntryKind.IMPORTED_FUNCTION_INVOKED):
+            return
+        if self.before_persist is not None:
+            self.before_persist(self.oplog.current_index() + 1, name)
+        self.oplog.add(ImportedFunctionInvoked(
+            function_name=name, request=request, response=response, function_type=function_type,
+        ))
+        if function_type.kind in _COMMITTING_KINDS:
+            self.oplog.commit()
+
+    def read_recorded(self, name: str) -> tuple[int, Json]:
+        """Consume the next ImportedFunctionInvoked, which must be for `name`: its index and its response."""
+        if self.persist_nothing:
+            raise GuestTrap(f"Trying to replay a durable invocation of {name} in a PersistNothing block")
+        idx, entry = self.replay.next_entry()
+        if not isinstance(entry, ImportedFunctionInvoked) or entry.function_name != name:
+            raise NondeterminismError(idx, describe(entry), f"imported-function-invoked {name}")
+        return idx, entry.response
+
+    # -- remote-write brackets (semantics §6) -----------------------------------------------------------------
 
     def _brackets(self, function_type: DurableFunctionType) -> bool:
-        if self.semantics == GOLEM_1_1 and self.persist_nothing:
-            return False  # Golem 1.1 writes no markers inside a persist-nothing section
+        if not self.journals(EntryKind.BEGIN_REMOTE_WRITE):
+            return False
         if function_type.kind == "write-remote":
             return not self.assume_idempotence
         return function_type.kind == "write-remote-batched" and function_type.begin_index is None
@@ -159,26 +220,77 @@ class Durability:
         self.replay.add_skipped_region(region)
         self.oplog.add_and_commit(Jump(start=region.start, end=region.end))
 
-    def persist(self, name: str, function_type: DurableFunctionType, request: Json, response: Json) -> None:
-        """Append an ImportedFunctionInvoked (nothing in a golem-1.1 persist-nothing section)."""
-        if self.semantics == GOLEM_1_1 and self.persist_nothing:
-            return
-        if self.before_persist is not None:
-            self.before_persist(self.oplog.current_index() + 1, name)
-        self.oplog.add(ImportedFunctionInvoked(
-            function_name=name, request=request, response={"ok": response}, function_type=function_type,
-        ))
-        if function_type.kind in _COMMITTING_KINDS:
-            self.oplog.commit()
+    # -- the other entries a guest causes ---------------------------------------------------------------------
 
-    def read_recorded(self, name: str) -> Json:
-        """Consume the next ImportedFunctionInvoked, which must be for `name`, and return its response."""
-        if self.persist_nothing:
-            raise GuestTrap(f"Trying to replay a durable invocation of {name} in a PersistNothing block")
-        idx, entry = self.replay.next_entry()
-        if not isinstance(entry, ImportedFunctionInvoked) or entry.function_name != name:
-            raise NondeterminismError(idx, describe(entry), f"imported-function-invoked {name}")
-        response = entry.response
-        if isinstance(response, dict) and "ok" in response:
-            return response["ok"]
-        raise GuestTrap(f"oplog index {idx}: {name} failed when it first ran: {response!r}")
+    def write(self, entry: OplogEntry, what: str, *, commit: bool = False) -> int | None:
+        """Persist `entry` live (committing if asked), or consume the recorded entry of its kind on replay
+        (`what` names it in a divergence); None when the rule leaves it out of the oplog."""
+        if not self.journals(EntryKind(entry.kind)):
+            return None
+        if self.replay.is_live():
+            index = self.oplog.add(entry)
+            if commit:
+                self.oplog.commit()
+            return index
+        index, _ = self.replay.expect(type(entry), what)
+        return index
+
+    def oplog_index(self) -> int:
+        """get-oplog-index: a NoOp marks the spot, and its index is the answer (semantics §11.1)."""
+        index = self.write(NoOp(), "no-op (get-oplog-index)")
+        return self.oplog.current_index() if index is None else index
+
+    def begin_atomic_region(self) -> int:
+        """mark-begin-operation; on replay a region that never ended is abandoned and re-run live (§5)."""
+        live = self.replay.is_live()
+        begin = self.write(BeginAtomicRegion(), "begin-atomic-region (mark-begin-operation)")
+        if begin is None:
+            return self.oplog.current_index()
+        if not live and self.replay.lookup(lambda e: isinstance(e, EndAtomicRegion) and e.begin_index == begin) is None:
+            self.abandon(begin)
+        return begin
+
+    def end_atomic_region(self, begin: int) -> None:
+        """mark-end-operation."""
+        self.write(EndAtomicRegion(begin_index=begin), "end-atomic-region (mark-end-operation)")
+
+    def change_persistence_level(self, new: str) -> None:
+        """set-oplog-persistence-level: golem-1.2 records a change (§7.2); golem-1.1 only commits (§7.1)."""
+        level = PersistenceLevel(new)
+        if level is not self.persistence_level:
+            self.write(ChangePersistenceLevel(level=level), f"change-persistence-level {level}", commit=True)
+        if self.semantics is Semantics.GOLEM_1_1 and self.replay.is_live():
+            self.oplog.commit()
+        self.persistence_level = level
+
+    def set_oplog_index(self, target: int) -> None:
+        """set-oplog-index: record a Jump back to just after `target` and restart there (semantics §11.1)."""
+        if not self.replay.is_live() or not self.journals(EntryKind.JUMP):
+            return  # replaying, never reached in practice: the Jump ends the instance before its replay gets here
+        jump_source = self.oplog.current_index() + 1
+        jump_target = target + 1
+        if jump_target > jump_source:
+            raise GuestTrap(
+                f"set-oplog-index({target}): attempted to jump forward (the oplog ends at {jump_source - 1})"
+            )
+        if self.replay.skipped.contains(jump_target) or target < 1:
+            raise GuestTrap(f"set-oplog-index({target}): the target lies in a skipped region")
+        region = OplogRegion(jump_target, jump_source)
+        self.replay.add_skipped_region(region)
+        self.oplog.add_and_commit(Jump(start=region.start, end=region.end))
+        raise JumpSignal(f"jump to oplog index {target}")
+
+    def log(self, level: str, context: str, message: str) -> bool:
+        """Journal a Log entry for live output and say whether to show it: console output is exactly-once,
+        so replayed output, and live output identical to a Log just recovered past, is neither (§4.8)."""
+        if not self.is_live():
+            return False  # replaying: this output was journaled and shown when it first ran
+        key = (level, context, message)
+        seen = self.replay.seen_logs
+        if seen[key] > 0:
+            # Written and shown before the crash this run recovers from: consume one match, repeat nothing.
+            seen[key] -= 1
+            return False
+        if self.journals(EntryKind.LOG):
+            self.oplog.add(Log(level=level, context=context, message=message))
+        return True

@@ -10,10 +10,10 @@ from typing import Any
 import wasmtime
 from wasmtime import component as wc
 
-from emulator.errors import ComponentError, Unsupported
+from emulator.errors import ComponentError
 from emulator.host import _resources as res
 from emulator.host import _shapes
-from emulator.host.context import HostContext
+from emulator.host.context import HostContext, unsupported
 from emulator.host.registry import HOST_INTERFACES, HostInterface, wasi_shadows
 from emulator.runtime import fastcall
 from emulator.runtime.engine import LoadedComponent
@@ -98,13 +98,6 @@ def _guard(ctx: HostContext, f: _Func) -> Callable[..., Any]:
     return call
 
 
-def _unsupported(feature: str) -> Callable[..., Any]:
-    def trap(ctx: HostContext, *args: Any) -> Any:
-        raise Unsupported(feature)
-
-    return trap
-
-
 def _drop_resource(ctx: HostContext) -> Callable[[Any, int], None]:
     def drop(store: Any, rep: int) -> None:
         obj = ctx.resources.pop(rep, None)
@@ -129,7 +122,7 @@ def _plan_interface(import_name: str, item: Any, iface: HostInterface, engine: w
             if not (wasi == WASMTIME_WASI and name in _WASI_RESOURCES):
                 resources.append(name)
         elif isinstance(ty, wc.FuncType):
-            fn = iface.functions.get(name) or _unsupported(iface.later or f"{import_name}.{{{name}}}")
+            fn = iface.functions.get(name) or unsupported(iface.later or f"{import_name}.{{{name}}}")
             sig = fastcall.Signature.of(ty)
             funcs.append(_Func(name, fn, sig, tuple(_shapes.raiser(t) for t in sig.params),
                                None if sig.result is None else _shapes.lowerer(sig.result)))

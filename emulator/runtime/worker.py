@@ -19,11 +19,11 @@ from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, Usage
 from emulator.host.context import HostContext, WorkerInfo, host_context
 from emulator.lifecycle.management import current_component_hash, snapshot_to_load
 from emulator.lifecycle.retry import Clock
-from emulator.lifecycle.status import SummaryCache, WorkerSummary
+from emulator.lifecycle.status import SummaryCache, WorkerStatus, WorkerSummary
 from emulator.oplog.entries import Create, ExportedFunctionCompleted, ExportedFunctionInvoked, OplogEntry
+from emulator.oplog.kinds import Semantics
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import Store
-from emulator.replay.durability import GOLEM_1_1
 from emulator.replay.state import describe
 from emulator.runtime import component_files, updates
 from emulator.runtime.catalog import component_uuid, list_workers
@@ -126,7 +126,7 @@ class Worker:
             version = store.register_component(loaded.path.stem, loaded.sha256)
             Oplog.create(store, Create(
                 worker_name=name, component=loaded.path.stem, component_hash=loaded.sha256, component_version=version,
-                args=tuple(args), env=tuple(env), semantics=semantics or GOLEM_1_1,
+                args=tuple(args), env=tuple(env), semantics=semantics or Semantics.GOLEM_1_1,
             ))
         loaded = _current_code(runtime, store, name, loaded, components_dir)
         worker = cls(runtime, store, name, loaded, chaos, clock)
@@ -188,7 +188,7 @@ class Worker:
         retrying); None if there is nothing to continue."""
         self._apply_pending_update()
         summary = self.summary()
-        if summary.status in ("failed", "exited"):
+        if summary.status in (WorkerStatus.FAILED, WorkerStatus.EXITED):
             raise WorkerFailed(f"worker {self.name} is {summary.status} and cannot be resumed")
         key = summary.open_key
         if key is None:
@@ -212,19 +212,19 @@ class Worker:
     # -- internals ----------------------------------------------------------------------------------------
 
     def check_accepts_invocations(self, summary: WorkerSummary) -> None:
-        if summary.status == "exited":
+        if summary.status == WorkerStatus.EXITED:
             raise WorkerFailed(f"worker {self.name} has exited and accepts no more invocations")
-        if summary.status in ("suspended", "interrupted") and summary.open_key is not None:
+        if summary.status in (WorkerStatus.SUSPENDED, WorkerStatus.INTERRUPTED) and summary.open_key is not None:
             raise WorkerFailed(
                 f"worker {self.name} is {summary.status} in invocation {summary.open_key}; continue it with "
                 "`golem-emu resume` (or complete the promise it awaits) before invoking again"
             )
-        if summary.status == "retrying" and summary.open_key is not None:
+        if summary.status == WorkerStatus.RETRYING and summary.open_key is not None:
             raise WorkerFailed(
                 f"worker {self.name} is retrying: the previous invocation failed ({summary.last_error}) and "
                 f"will be retried; continue it with `golem-emu resume {self.name}`"
             )
-        if summary.trailing_errors or summary.status == "failed":
+        if summary.trailing_errors or summary.status == WorkerStatus.FAILED:
             raise WorkerFailed(
                 f"worker {self.name}: the previous invocation failed ({summary.last_error}); "
                 "inspect it with `golem-emu oplog` and use a new worker name"

@@ -16,7 +16,7 @@ import pytest
 
 from emulator.cli.common import cache_dir
 from emulator.cli.invoke import SEMANTICS
-from emulator.replay import durability
+from emulator.oplog.kinds import Semantics
 from emulator.server.client import SERVER_FILE, read_server_file, request
 from tests.conftest import golem_emu, guest, wat_component
 
@@ -60,7 +60,7 @@ def _kinds(data: Path, worker: str) -> list[str]:
 
 
 def test_the_cli_semantics_choice_matches_the_runtime() -> None:
-    assert SEMANTICS == durability.SEMANTICS
+    assert SEMANTICS == tuple(s.value for s in Semantics)
 
 
 def test_a_warm_worker_has_the_state_replay_gives(server: tuple[Path, subprocess.Popen[str]]) -> None:

@@ -13,21 +13,14 @@ from typing import Any
 from emulator.host import _resources as res
 from emulator.host.context import HostContext
 from emulator.host.io.objects import InputStream, OutputStream
-from emulator.oplog.entries import READ_LOCAL, Log
+from emulator.oplog.entries import READ_LOCAL
 from emulator.signals import ExitSignal
 
 
 def emit_log(ctx: HostContext, level: str, context: str, message: str, shown: str | None = None) -> None:
     """Journal a Log entry and show `shown` (default: the message) on the live console, exactly once."""
-    if not ctx.durability.is_live():
-        return  # replaying: this output was journaled and shown when it first ran
-    seen = ctx.replay.seen_logs
-    key = (level, context, message)
-    if seen[key] > 0:
-        # Written and shown before the crash this run recovers from: consume one match, repeat nothing.
-        seen[key] -= 1
-        return
-    ctx.oplog.add(Log(level=level, context=context, message=message))
+    if not ctx.durability.log(level, context, message):
+        return  # replayed, or shown before the crash this run recovers from
     if ctx.on_output is not None:
         ctx.on_output(level, message if shown is None else shown)
 

@@ -6,29 +6,22 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from emulator.errors import GuestTrap, Unsupported
+from emulator.errors import GuestTrap
 from emulator.host import _convert as cv
-from emulator.host.context import HostContext
+from emulator.host.context import HostContext, unsupported
 from emulator.lifecycle import management
 from emulator.lifecycle.retry import DEFAULT_POLICY
 from emulator.oplog.entries import (
     READ_REMOTE,
     WRITE_LOCAL,
     WRITE_REMOTE,
-    BeginAtomicRegion,
-    ChangePersistenceLevel,
     ChangeRetryPolicy,
     Create,
-    EndAtomicRegion,
     ImportedFunctionInvoked,
-    Jump,
-    NoOp,
-    OplogRegion,
     PendingUpdate,
 )
 from emulator.oplog.oplog import Oplog
-from emulator.replay.durability import GOLEM_1_1
-from emulator.signals import JumpSignal, SuspendSignal
+from emulator.signals import SuspendSignal
 
 # Namespace Golem derives idempotency keys from when the current key is not itself a UUID.
 _ROOT_NAMESPACE = uuid.UUID("9C19B15A-C83D-46F7-9BC3-EAD7923733F4")
@@ -109,25 +102,11 @@ def delete_promise(ctx: HostContext, pid: Any) -> None:
 
 
 def get_oplog_index(ctx: HostContext) -> int:
-    if ctx.replay.is_live():
-        return ctx.oplog.add(NoOp())
-    index, _ = ctx.replay.expect(NoOp, "no-op (get-oplog-index)")
-    return index
+    return ctx.durability.oplog_index()
 
 
 def set_oplog_index(ctx: HostContext, target: int) -> None:
-    if not ctx.replay.is_live():
-        return  # never reached in practice: the Jump ends the instance before its replay gets here
-    jump_source = ctx.oplog.current_index() + 1
-    jump_target = target + 1
-    if jump_target > jump_source:
-        raise GuestTrap(f"set-oplog-index({target}): attempted to jump forward (the oplog ends at {jump_source - 1})")
-    if ctx.replay.skipped.contains(jump_target) or target < 1:
-        raise GuestTrap(f"set-oplog-index({target}): the target lies in a skipped region")
-    region = OplogRegion(jump_target, jump_source)
-    ctx.replay.add_skipped_region(region)
-    ctx.oplog.add_and_commit(Jump(start=region.start, end=region.end))
-    raise JumpSignal(f"jump to oplog index {target}")
+    ctx.durability.set_oplog_index(target)
 
 
 def oplog_commit(ctx: HostContext, replicas: int) -> None:
@@ -136,20 +115,11 @@ def oplog_commit(ctx: HostContext, replicas: int) -> None:
 
 
 def mark_begin_operation(ctx: HostContext) -> int:
-    if ctx.replay.is_live():
-        return ctx.oplog.add(BeginAtomicRegion())
-    begin, _ = ctx.replay.expect(BeginAtomicRegion, "begin-atomic-region (mark-begin-operation)")
-    end = ctx.replay.lookup(lambda e: isinstance(e, EndAtomicRegion) and e.begin_index == begin)
-    if end is None:
-        ctx.durability.abandon(begin)
-    return begin
+    return ctx.durability.begin_atomic_region()
 
 
 def mark_end_operation(ctx: HostContext, begin: int) -> None:
-    if ctx.replay.is_live():
-        ctx.oplog.add(EndAtomicRegion(begin_index=begin))
-    else:
-        ctx.replay.expect(EndAtomicRegion, "end-atomic-region (mark-end-operation)")
+    ctx.durability.end_atomic_region(int(begin))
 
 
 # -- retry policy, persistence level, idempotence --------------------------------------------------------------
@@ -161,31 +131,16 @@ def get_retry_policy(ctx: HostContext) -> Any:
 
 def set_retry_policy(ctx: HostContext, policy: Any) -> None:
     p = cv.retry_policy_json(policy)
-    if ctx.replay.is_live():
-        ctx.oplog.add(ChangeRetryPolicy(**p))
-    else:
-        ctx.replay.expect(ChangeRetryPolicy, "change-retry-policy (set-retry-policy)")
+    ctx.durability.write(ChangeRetryPolicy(**p), "change-retry-policy (set-retry-policy)")
     ctx.retry_policy = p
 
 
 def get_oplog_persistence_level(ctx: HostContext) -> Any:
-    return cv.variant(ctx.durability.persistence_level)
+    return cv.variant(ctx.durability.persistence_level.value)
 
 
 def set_oplog_persistence_level(ctx: HostContext, level: Any) -> None:
-    new = cv.tag(level)
-    d = ctx.durability
-    if d.semantics == GOLEM_1_1:
-        # Golem 1.1: no entry; the level only changes how host calls behave from now on.
-        if ctx.replay.is_live():
-            ctx.oplog.commit()
-    elif new != d.persistence_level:
-        if ctx.replay.is_live():
-            ctx.oplog.add(ChangePersistenceLevel(level=new))
-            ctx.oplog.commit()
-        else:
-            ctx.replay.expect(ChangePersistenceLevel, f"change-persistence-level {new}")
-    d.persistence_level = new
+    ctx.durability.change_persistence_level(cv.tag(level))
 
 
 def get_idempotence_mode(ctx: HostContext) -> bool:
@@ -328,13 +283,6 @@ def update_worker(ctx: HostContext, wid: Any, target_version: int, mode: Any) ->
                         encode=lambda _: None, decode=lambda _: None)
 
 
-def _later(what: str) -> Callable[..., Any]:
-    def trap(ctx: HostContext, *args: Any) -> Any:
-        raise Unsupported(what)
-
-    return trap
-
-
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "create-promise": create_promise,
     "await-promise": await_promise,
@@ -363,5 +311,5 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "fork-worker": fork_worker,
     "revert-worker": revert_worker,
     "fork": fork,
-    "schedule-worker": _later("schedule-worker (scheduled invocations)"),
+    "schedule-worker": unsupported("schedule-worker (scheduled invocations)"),
 }

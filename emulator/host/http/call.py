@@ -9,19 +9,16 @@ While replaying, nothing is sent: the exchange is only started when a journaled 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from emulator.host import _convert as cv
 from emulator.host.context import HostContext
 from emulator.host.http.client import BodyPipe, Exchange, RequestHead, SendTag, Timeouts
 from emulator.host.io.objects import Pollable
 from emulator.oplog.entries import WRITE_REMOTE_BATCHED, DurableFunctionType, Json
+from emulator.replay.durability import same
 
 T = TypeVar("T")
-
-def _same(value: Any) -> Any:
-    return value
-
 
 # Who holds the request now; ownership only ever moves forward along this chain.
 FUTURE, RESPONSE, BODY, STREAM = "future", "response", "body", "stream"
@@ -59,7 +56,7 @@ class HttpCall:
 
     def journaled(
         self, name: str, request: Json, live: Callable[[], T],
-        encode: Callable[[T], Json] = _same, decode: Callable[[Json], T] = _same,
+        encode: Callable[[T], Json] = same, decode: Callable[[Json], T] = same,
     ) -> T:
         """Run `live` and journal its result in this request's batch, or serve the recorded one."""
         return self.ctx.durability.call(name, self.function_type, request, live, encode, decode)
