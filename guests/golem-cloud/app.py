@@ -25,7 +25,8 @@ from golem_cloud.host import (  # noqa: E402
 )
 from golem_cloud.transaction import fallible_transaction, infallible_transaction, operation  # noqa: E402
 from wit_world import exports  # noqa: E402
-from wit_world.imports import host, oplog  # noqa: E402
+from wit_world.imports import durability, host, oplog  # noqa: E402
+from wit_world.imports import wasi_clocks_monotonic_clock_0_2_3 as monotonic  # noqa: E402
 from wit_world.imports import golem_rpc_types as rpc  # noqa: E402
 
 
@@ -131,6 +132,33 @@ class Api(exports.Api):
             return answer
         response, _version = durability.replay()
         return _record_string(response)
+
+    def raw_callback(self, base: str, payload: str) -> str:
+        kind = oplog.WrappedFunctionType_WriteRemote()
+        with use_idempotence_mode(False):
+            begin = durability.begin_durable_function(kind)
+            if durability.current_durable_execution_state().is_live:
+                with use_persistence_level(host.PersistenceLevel_PersistNothing()):
+                    answer = webcall.request("GET", f"{base}/callback?payload={payload}")
+                durability.persist_durable_function_invocation("raw-callback", payload.encode(), answer.encode(),
+                                                               kind)
+            else:
+                persisted = durability.read_persisted_durable_function_invocation()
+                if persisted.function_name != "raw-callback":
+                    raise ValueError(f"expected raw-callback in the oplog, got {persisted.function_name}")
+                answer = persisted.response.decode()
+            durability.end_durable_function(kind, begin, False)
+        return answer
+
+    def lazy_pollable(self) -> list[bool]:
+        lazy = durability.LazyInitializedPollable()
+        waiting = lazy.subscribe()
+        seen = [waiting.ready()]
+        lazy.set(monotonic.subscribe_duration(60_000_000_000))
+        seen.append(waiting.ready())
+        lazy.set(monotonic.subscribe_duration(0))
+        seen.append(waiting.ready())
+        return seen
 
     def helpers(self) -> list[str]:
         seen = []

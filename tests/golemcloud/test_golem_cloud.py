@@ -135,3 +135,27 @@ def test_oplog_read_and_search_from_the_guest(runtime: Runtime, store: SqliteSto
     assert json.loads(worker.invoke("own-oplog", ["60"]).response or "")[0] == seen[59]
     found = json.loads(worker.invoke("search-own-oplog", ['"kind:end-remote-write"']).response or "")
     assert found == [i for i, x in rows if isinstance(x, e.EndRemoteWrite)]
+
+
+def test_raw_durable_function_in_a_remote_write_bracket(runtime: Runtime, store: SqliteStore) -> None:
+    with step_server() as server:
+        first = open_worker(runtime, store).invoke("raw-callback", [json.dumps(server.base), '"a"'])
+        assert first.response == '"0-a"'
+        second = open_worker(runtime, store).invoke("raw-callback", [json.dumps(server.base), '"b"'])
+        assert second.response == '"1-b"'
+        assert server.callbacks == 2
+    rows = [x for _, x in store.read("w")]
+    persisted = [i for i, x in enumerate(rows)
+                 if isinstance(x, e.ImportedFunctionInvoked) and x.function_name == "raw-callback"]
+    assert len(persisted) == 2
+    # Idempotence off: begin-durable-function opened a bracket that end-durable-function closed (golem-1.1
+    # records nothing of the persist-nothing call inside). rows[i] is oplog index i + 1.
+    for i in persisted:
+        assert isinstance(rows[i - 1], e.BeginRemoteWrite)
+        end = rows[i + 1]
+        assert isinstance(end, e.EndRemoteWrite) and end.begin_index == i
+
+
+def test_lazy_initialized_pollable(runtime: Runtime, store: SqliteStore) -> None:
+    result = open_worker(runtime, store).invoke("lazy-pollable", [])
+    assert result.response == "[true, false, true]"

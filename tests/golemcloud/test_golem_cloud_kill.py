@@ -87,3 +87,12 @@ def test_kill_during_a_custom_durable_function(tmp_path: Path) -> None:
                     json.dumps(server.base), '"c"')
         assert third.stdout.strip() == '"3-c"'
         assert server.callbacks == 4
+
+
+def test_kill_during_a_non_idempotent_durable_function_fails_the_worker(tmp_path: Path) -> None:
+    with step_server() as server:
+        invoke_killed(tmp_path, server, "GET /callback?payload=a", "raw-callback", json.dumps(server.base), '"a"')
+        resumed = cli(tmp_path, "resume", "w", "--no-wait")
+        assert resumed.returncode != 0
+        assert "Non-idempotent remote write operation was not completed, cannot retry" in resumed.stderr
+        assert server.callbacks == 1  # at most once: never called again

@@ -26,9 +26,11 @@ PAGE = 100  # entries per get-next, as Golem
 
 
 def _create(ctx: HostContext, wid: Record, x: e.Create) -> Record:
+    account = cv.record(value="golem-emu")
+    # 1.1.6 names the account `account-id`; 1.1.7 `created-by` beside a project: a record may carry both.
     return cv.record(
         timestamp=datetime(x.timestamp), worker_id=wid, component_version=x.component_version,
-        args=list(x.args), env=[tuple(kv) for kv in x.env], created_by=cv.record(value="golem-emu"),
+        args=list(x.args), env=[tuple(kv) for kv in x.env], created_by=account, account_id=account,
         project_id=cv.record(uuid=cv.record(high_bits=0, low_bits=0)),
         parent=None if x.parent is None else cv.worker_id(cv.worker_id_parts(wid)[0], x.parent),
         component_size=0, initial_total_linear_memory_size=0, initial_active_plugins=[],
