@@ -65,7 +65,7 @@ def end_durable_function(ctx: HostContext, ft: Any, begin: int, forced_commit: b
 
 def current_durable_execution_state(ctx: HostContext) -> Record:
     d = ctx.durability
-    return cv.record(is_live=ctx.replay.is_live(), persistence_level=cv.variant(d.persistence_level))
+    return cv.record(is_live=ctx.replay.is_live(), persistence_level=cv.variant(d.persistence_level.value))
 
 
 def _persist(ctx: HostContext, name: str, request: Json, response: Json, ft: Any) -> None:
@@ -74,7 +74,8 @@ def _persist(ctx: HostContext, name: str, request: Json, response: Json, ft: Any
             f"persist of durable function {name!r} while replaying: only a live worker persists; "
             "check current-durable-execution-state first (golem:durability)"
         )
-    ctx.durability.persist(name, function_type(ft), request, response)
+    # The guest's response is the result as it chose to persist it: an Ok result to us.
+    ctx.durability.persist(name, function_type(ft), request, {"ok": response})
 
 
 def persist_durable_function_invocation(ctx: HostContext, name: str, request: bytes, response: bytes,
@@ -96,10 +97,16 @@ def _read(ctx: HostContext, what: str) -> tuple[int, ImportedFunctionInvoked, Js
     idx, entry = ctx.replay.next_entry()
     if not isinstance(entry, ImportedFunctionInvoked):
         raise NondeterminismError(idx, describe(entry), f"imported-function-invoked ({what})")
-    response = entry.response
-    if not (isinstance(response, dict) and "ok" in response):
-        raise GuestTrap(f"oplog index {idx}: {entry.function_name} recorded no result: {response!r}")
-    return idx, entry, response["ok"]
+    return idx, entry, entry.response
+
+
+def _persisted(response: Json, form: str) -> Json | None:
+    """The guest's own persisted value of `form` (bytes or value-and-type), None for any other entry."""
+    if isinstance(response, dict) and set(response) == {"ok"}:
+        inner = response["ok"]
+        if isinstance(inner, dict) and set(inner) == {form}:
+            return inner[form]
+    return None
 
 
 def _invocation(entry: ImportedFunctionInvoked, response: Any) -> Record:
@@ -109,19 +116,19 @@ def _invocation(entry: ImportedFunctionInvoked, response: Any) -> Record:
 
 def read_persisted_durable_function_invocation(ctx: HostContext) -> Record:
     _, entry, response = _read(ctx, "read-persisted-durable-function-invocation")
-    if isinstance(response, dict) and set(response) == {_RAW}:
-        data = cv.unb64(str(response[_RAW]))
-    else:  # journaled by golem-emu itself (a built-in host function) or typed: its JSON text
-        data = json.dumps(response, sort_keys=True).encode()
+    raw = _persisted(response, _RAW)
+    # Any other entry (a built-in host call's, a typed one): its whole result, Ok or Err, as JSON text.
+    data = cv.unb64(str(raw)) if raw is not None else json.dumps(response, sort_keys=True).encode()
     return _invocation(entry, data)
 
 
 def read_persisted_typed_durable_function_invocation(ctx: HostContext) -> Record:
     idx, entry, response = _read(ctx, "read-persisted-typed-durable-function-invocation")
-    if not (isinstance(response, dict) and set(response) == {_TYPED}):
+    typed = _persisted(response, _TYPED)
+    if typed is None:
         raise GuestTrap(f"oplog index {idx}: {entry.function_name} was not persisted as a value-and-type; "
                         "read it with read-persisted-durable-function-invocation")
-    return _invocation(entry, _witvalue.from_json(response[_TYPED]))
+    return _invocation(entry, _witvalue.from_json(typed))
 
 
 # -- lazy-initialized-pollable ----------------------------------------------------------------------------

@@ -92,7 +92,7 @@ def _params(ctx: HostContext, wid: Record, x: e.OplogEntry) -> Any:
     if isinstance(x, e.CancelInvocation):
         return cv.record(timestamp=ts, idempotency_key=x.idempotency_key)
     if isinstance(x, e.ChangePersistenceLevel):
-        return cv.record(timestamp=ts, persistence_level=cv.variant(x.level))
+        return cv.record(timestamp=ts, persistence_level=cv.variant(str(x.level)))
     if isinstance(x, e.GrowMemory):
         return cv.record(timestamp=ts, delta=x.delta)
     if isinstance(x, e.CreateResource | e.DropResource):
