@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "interrupt": ("invoke", "Interrupt a worker: a running one stops at once, a suspended or retrying one is "
                             "marked interrupted."),
     "invoke": ("invoke", "Invoke FUNCTION of a worker with WAVE ARGS; print the result in WAVE."),
+    "new": ("project", "Create a guest project in DIRECTORY that builds (`make`) and is crash-tested (`make test`)."),
     "oplog": ("inspect", "Show a worker's oplog, or the part of it selected by --from/--to and --query."),
     "promise": ("promises", "Complete promises that workers await."),
     "result": ("invoke", "Print the recorded result of an invocation by its idempotency key (exit 3 while it is "
@@ -35,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("inspect", "Show one worker: status, component, env, retry state, pending promises and replicas."),
     "tui": ("inspect", "Browse workers and oplogs in a terminal UI (read-only; keeps working while workers run)."),
     "update": ("manage", "Update a worker to another component; if that fails it stays on the one it has."),
+    "wit": ("project", "Write the WIT dependencies (golem:api/host and WASI 0.2) into DIRECTORY/wit/deps."),
     "workers": ("inspect", "List workers with their status, oplog length and last activity, derived from their "
                            "oplogs."),
 }

@@ -1,0 +1,1 @@
+"""New guest projects: `golem-emu new python DIR` and the WIT they are built against (`golem-emu wit`)."""
