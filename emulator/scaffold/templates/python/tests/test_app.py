@@ -22,15 +22,16 @@ def test_a_transfer_moves_the_money(golem_emu, bank: Bank, component: Path) -> N
 def test_every_crash_point_moves_the_money_once(golem_emu, bank: Bank, component: Path) -> None:
     """Crash the transfer at each of its crash points; after recovery the bank applied it exactly once."""
 
-    def transfer_id(emu) -> str:
-        return f"transfer-{emu.data_dir.name}"  # each trial runs in its own data dir: its own transfer
-
     def scenario(emu) -> None:
-        args = [wave(bank.url), wave(transfer_id(emu)), wave("alice"), wave("bob"), "5"]
+        trial = emu.data_dir.name  # each trial runs in a data dir of its own: give it its own accounts
+        args = [wave(bank.url), wave(trial), wave(f"alice-{trial}"), wave(f"bob-{trial}"), "5"]
         emu.worker("alice-to-bob", component).invoke("transfer", args, "transfer-1")
 
     def check(emu) -> None:
-        assert bank.moves(transfer_id(emu)) == [("withdraw", "alice", 5), ("deposit", "bob", 5)]
+        trial = emu.data_dir.name
+        moves = bank.moves(trial)
+        assert moves == [("withdraw", f"alice-{trial}", 5), ("deposit", f"bob-{trial}", 5)], \
+            f"the bank applied {moves}"
 
     result = golem_emu.explore(scenario, check)
     assert result.trials, "the transfer passed no crash point"
