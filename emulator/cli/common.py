@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, cast
 
@@ -69,6 +72,7 @@ class Env:
             from emulator.runtime.engine import Runtime
 
             self._runtime = Runtime(cache_dir())
+            self._runtime.on_compile = compile_progress
         return self._runtime
 
 
@@ -89,6 +93,22 @@ class _LazyConsole:
 
 err_console = cast("Console", _LazyConsole(stderr=True, highlight=False))
 out_console = cast("Console", _LazyConsole(highlight=False))
+
+
+@contextmanager
+def compile_progress(path: Path, size: int) -> Iterator[None]:
+    """A progress line on stderr while a component is compiled for the first time (a spinner on a terminal)."""
+    what = (f"compiling {path.name} ({size / 1e6:.1f} MB) to machine code: the first run of this component "
+            f"needs it; the result is cached in {cache_dir()}, so later runs start at once")
+    started = time.monotonic()
+    if err_console.is_terminal:
+        with err_console.status(what):
+            yield
+    else:
+        err_console.print(what, markup=False, soft_wrap=True)
+        yield
+    err_console.print(f"compiled {path.name} in {time.monotonic() - started:.1f} s (cached)", markup=False,
+                      style="dim", soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

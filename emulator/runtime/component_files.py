@@ -26,11 +26,44 @@ _digests: dict[_Key, str] = {}  # process-wide: every Runtime (and every explora
 _lock = threading.Lock()
 
 
+_WASM_MAGIC = b"\0asm"
+_CORE_VERSION = b"\x01\x00\x00\x00"  # a core module; a component has version 0x0d and layer 1
+
+
+def missing(path: Path) -> UsageError:
+    """The error for a component file that does not exist, with advice that fits where the user is."""
+    here = Path.cwd()
+    if "guests/build/" in path.as_posix() and (here / "Makefile.guests").exists():
+        advice = "build it first (make guests)"  # inside golem-emu's own repository
+    elif (here / "wit" / "app.wit").exists() and (here / "Makefile").exists():
+        advice = "build it first (make)"  # inside a project made by `golem-emu new`
+    else:
+        advice = "check the path, or build the component first"
+    return UsageError(f"component file {path} does not exist; {advice}")
+
+
+def not_a_component(path: Path, data: bytes, detail: str) -> UsageError:
+    """The error for a file wasmtime cannot load as a component, saying what the file is instead."""
+    if data[:4] == _WASM_MAGIC and data[4:8] == _CORE_VERSION:
+        return UsageError(
+            f"{path} is a core WebAssembly module; golem-emu runs components: build with cargo-component, "
+            "componentize-py, or wrap it with `wasm-tools component new`")
+    if data[:4] != _WASM_MAGIC:
+        return UsageError(f"{path} is not WebAssembly (it does not start with \\0asm); pass a .wasm component")
+    return UsageError(f"{path} is not a valid WebAssembly component ({detail}); rebuild it")
+
+
+def check_header(path: Path, data: bytes) -> None:
+    """A UsageError unless `data` starts as a component does (a core module or other file is named as such)."""
+    if data[:4] != _WASM_MAGIC or data[4:8] == _CORE_VERSION:
+        raise not_a_component(path, data, "")
+
+
 def _identity(path: Path) -> tuple[_Key, os.stat_result]:
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise UsageError(f"component file {path} does not exist; build it first (make guests)") from None
+        raise missing(path) from None
     except OSError as e:
         raise UsageError(f"cannot read component file {path}: {e.strerror}") from None
     if not path.is_file():
@@ -48,7 +81,7 @@ def read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise UsageError(f"component file {path} does not exist; build it first (make guests)") from None
+        raise missing(path) from None
     except OSError as e:
         raise UsageError(f"cannot read component file {path}: {e.strerror}") from None
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ import wasmtime
 from wasmtime import component as wc
 
 from emulator import values
-from emulator.errors import ComponentError, UsageError
+from emulator.errors import UsageError
 from emulator.runtime import component_files
 
 # Every Config flag we set must be part of the cache key: an artifact compiled under one configuration cannot
@@ -86,12 +88,14 @@ class Runtime:
             setattr(config, flag, value)
         self.engine = wasmtime.Engine(config)
         self.cache_dir = cache_dir
+        # Called around a first compilation (seconds for a componentize-py component): the CLI shows progress.
+        self.on_compile: Callable[[Path, int], AbstractContextManager[object]] | None = None
         self._loaded: dict[str, LoadedComponent] = {}
         flags = ",".join(f"{k}={v}" for k, v in sorted(_ENGINE_FLAGS.items()))
         self._config_key = hashlib.sha256(f"{_wasmtime_version()}|{flags}".encode()).hexdigest()[:16]
 
     def load(self, path: str | os.PathLike[str], *, expect_digest: str | None = None) -> LoadedComponent:
-        """Load (and cache) the component at `path`; a clear ComponentError if it is not one.
+        """Load (and cache) the component at `path`; a clear UsageError if it is not one.
 
         The file is known by its path, size and mtime (component_files): a file seen before, in this process
         or in an earlier one, is neither read nor hashed again. `expect_digest`: the sha256 the file must have
@@ -128,13 +132,13 @@ class Runtime:
             data = component_files.read(p)
             if hashlib.sha256(data).hexdigest() != digest:
                 raise UsageError(f"component file {p} changed while it was being loaded; run the command again")
+        component_files.check_header(p, data)  # a core module or not wasm at all: say so before compiling
         try:
-            component = wc.Component(self.engine, data)
+            with self.on_compile(p, len(data)) if self.on_compile else nullcontext():
+                component = wc.Component(self.engine, data)
         except wasmtime.WasmtimeError as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else "invalid"
-            raise ComponentError(
-                f"{p} is not a valid WebAssembly component ({first}); build it with componentize-py"
-            ) from None
+            raise component_files.not_a_component(p, data, first) from None
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         # Write then rename, so a concurrent or killed process never sees a half-written artifact.
         fd, tmp = tempfile.mkstemp(dir=self.cache_dir, suffix=".tmp")

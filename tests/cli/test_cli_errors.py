@@ -70,8 +70,8 @@ def test_not_a_component(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.wasm"
     bogus.write_bytes(b"definitely not wasm")
     r = golem_emu(tmp_path / "data", "invoke", str(bogus), "--worker", "w", "f")
-    assert r.returncode == 1
-    assert "not a valid WebAssembly component" in r.stderr
+    assert r.returncode == 2  # bad input (tests/cli/test_exit_codes.py has the whole policy)
+    assert "is not WebAssembly" in r.stderr
 
 
 def test_corrupt_database_is_refused_and_left_alone(tmp_path: Path) -> None:
