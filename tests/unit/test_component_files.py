@@ -57,7 +57,7 @@ def test_share_links_instead_of_copying(tmp_path: Path) -> None:
 
 
 def test_missing_and_non_file_paths_are_one_line_errors(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="does not exist; build it first"):
+    with pytest.raises(UsageError, match="does not exist; check the path, or build the component first"):
         component_files.digest(tmp_path / "missing.wasm")
     with pytest.raises(UsageError, match="is not a file"):
         component_files.digest(tmp_path)
