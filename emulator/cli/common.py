@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, cast
@@ -93,6 +93,26 @@ class _LazyConsole:
 
 err_console = cast("Console", _LazyConsole(stderr=True, highlight=False))
 out_console = cast("Console", _LazyConsole(highlight=False))
+
+
+UNLIMITED_WIDTH = 1 << 20
+"""The console width for output piped to a file or program: wide enough that nothing is ever cut."""
+
+
+def stdout_console(width: int | None) -> Console:
+    """A console for stdout: `width` columns if given, the terminal's width, or no limit when piped."""
+    from rich.console import Console
+
+    if width is None and not out_console.is_terminal:
+        width = UNLIMITED_WIDTH
+    return Console(highlight=False, width=width) if width is not None else out_console
+
+
+def width_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--width N: lay tables out for N columns (default: the terminal's width; unlimited when piped)."""
+    return click.option("--width", type=click.IntRange(min=40), default=None, metavar="N",
+                        help="Lay out for N columns, cutting long cells (default: the terminal's width; "
+                             "no limit when the output is piped).")
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from emulator.cli.common import Env, err_console, out_console
+from emulator.cli.common import UNLIMITED_WIDTH, Env, err_console, out_console, stdout_console, width_option
 from emulator.errors import UsageError
 from emulator.inspect import export, render
 from emulator.inspect.facts import worker_facts
@@ -95,9 +95,10 @@ def _selected(store: SqliteStore, name: str, start: int, end: int | None,
                    "AND/OR/NOT (see docs/oplog-json.md).")
 @_format_option()
 @_json_alias()
+@width_option()
 @click.pass_obj
 def oplog(env: Env, worker_name: str, start: int, end: int | None, query: str | None, fmt: str,
-          as_json: bool) -> None:
+          as_json: bool, width: int | None) -> None:
     """Show a worker's oplog, or the part of it selected by --from/--to and --query."""
     fmt = "jsonl" if as_json else fmt
     if query is not None:
@@ -109,7 +110,7 @@ def oplog(env: Env, worker_name: str, start: int, end: int | None, query: str | 
         return
     index = OplogIndex(worker_name)
     index.update(store)  # for the skipped regions, which later Jumps may add
-    width = len(str(index.length))
+    digits = len(str(index.length))
     title = f"oplog of {worker_name}" + (f" matching {query}" if query else "")
 
     def function(idx: int, entry: OplogEntry) -> str:
@@ -117,10 +118,12 @@ def oplog(env: Env, worker_name: str, start: int, end: int | None, query: str | 
         start = index.invocation_of(idx) if not named and entry.kind == "exported-function-completed" else None
         return render.function_of(store.entry(worker_name, start)) if start is not None else named
 
+    console = stdout_console(width)
+    fit = console.width < UNLIMITED_WIDTH
     shown = 0
     while chunk := list(islice(entries, _TABLE_CHUNK)):
-        out_console.print(render.oplog_table(chunk, title if shown == 0 else None, skipped=index.skipped,
-                                             show_header=shown == 0, index_width=width, functions=function))
+        console.print(render.oplog_table(chunk, title if shown == 0 else None, skipped=index.skipped,
+                                         show_header=shown == 0, index_width=digits, functions=function, fit=fit))
         shown += len(chunk)
     if query is not None or shown == 0:
         err_console.print(f"{shown} of {index.length} entries" + (" match" if query else ""), style="dim")
@@ -129,15 +132,16 @@ def oplog(env: Env, worker_name: str, start: int, end: int | None, query: str | 
 @click.command()
 @click.argument("worker_name", metavar="WORKER")
 @_format_option(("table", "json"))
+@width_option()
 @click.pass_obj
-def show(env: Env, worker_name: str, fmt: str) -> None:
+def show(env: Env, worker_name: str, fmt: str, width: int | None) -> None:
     """Show one worker: status, component, env, retry state, pending promises and replicas."""
     store = _open_worker(env, worker_name)
     facts = worker_facts(store, worker_name)
     if fmt == "json":
         click.echo(json.dumps(facts, indent=2))
     else:
-        out_console.print(facts_view(facts))
+        stdout_console(width).print(facts_view(facts))
 
 
 @click.command()

@@ -13,6 +13,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from emulator.inspect import http_view
 from emulator.oplog.entries import (
     ChangePersistenceLevel,
     ChangeRetryPolicy,
@@ -71,10 +72,10 @@ SKIPPED_STYLE = "dim strike"
 """Entries a Jump or Revert skips."""
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def _short(value: Any, limit: int | None = 60) -> str:
     text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
     text = text.replace("\n", "⏎")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def function_of(entry: OplogEntry) -> str:
@@ -84,44 +85,52 @@ def function_of(entry: OplogEntry) -> str:
     return ""
 
 
-def brief(entry: OplogEntry) -> str:
-    """A one-line summary of an entry that leaves out its function name (shown in a column of its own)."""
+def brief(entry: OplogEntry, full: bool = False) -> str:
+    """A one-line summary of an entry that leaves out its function name (shown in a column of its own);
+    ``full`` keeps long values whole instead of cutting them."""
     if isinstance(entry, ExportedFunctionInvoked | PendingWorkerInvocation):
         return f"({', '.join(entry.request)})  key={entry.idempotency_key}"
     if isinstance(entry, ImportedFunctionInvoked):
+        http = http_view.summary(entry)
+        if http is not None:
+            return http
         resp = entry.response
         if isinstance(resp, dict) and len(resp) == 1 and ("ok" in resp or "err" in resp):
             tag = next(iter(resp))
             resp = resp[tag] if tag == "ok" else {"err": resp[tag]}
-        req = "" if entry.request is None else _short(entry.request, 30) + " "
-        return f"{req}→ {_short(resp)}"
-    return summary(entry)
+        req = "" if entry.request is None else _short(entry.request, None if full else 30) + " "
+        return f"{req}→ {_short(resp, None if full else 60)}"
+    return summary(entry, full)
 
 
-def summary(entry: OplogEntry) -> str:
-    """A one-line human summary of what an entry records."""
+def summary(entry: OplogEntry, full: bool = False) -> str:
+    """A one-line human summary of what an entry records (``full``: long values are not cut)."""
+    cut = (lambda n: None) if full else (lambda n: n)  # noqa: E731 - the limit of each field, or none
     if isinstance(entry, Create):
         return f"{entry.worker_name} running {entry.component} ({entry.component_hash[:12]}, {entry.semantics})"
     if isinstance(entry, ExportedFunctionInvoked):
         return f"{entry.function_name}({', '.join(entry.request)})  key={entry.idempotency_key}"
     if isinstance(entry, ExportedFunctionCompleted):
-        return "→ " + ("(no result)" if entry.response is None else _short(entry.response))
+        return "→ " + ("(no result)" if entry.response is None else _short(entry.response, cut(60)))
     if isinstance(entry, ImportedFunctionInvoked):
+        http = http_view.summary(entry)
+        if http is not None:
+            return f"{entry.function_name} {http}"
         resp = entry.response.get("ok") if isinstance(entry.response, dict) else entry.response
-        return f"{entry.function_name} → {_short(resp)}"
+        return f"{entry.function_name} → {_short(resp, cut(60))}"
     if isinstance(entry, Jump | Revert):
         return f"skip {entry.start}..={entry.end}"
     if isinstance(entry, EndAtomicRegion | EndRemoteWrite):
         return f"begin={entry.begin_index}"
     if isinstance(entry, Error):
-        return ("" if entry.retriable else "[not retriable] ") + _short(entry.error, 100)
+        return ("" if entry.retriable else "[not retriable] ") + _short(entry.error, cut(100))
     if isinstance(entry, ChangeRetryPolicy):
         return f"max-attempts={entry.max_attempts} min={entry.min_delay_ns // 1_000_000}ms ×{entry.multiplier}"
     if isinstance(entry, ChangePersistenceLevel):
         return entry.level
     if isinstance(entry, Log):
         ctx = f" {entry.context}" if entry.context else ""
-        return f"[{entry.level}{ctx}] {_short(entry.message.rstrip(), 80)}"
+        return f"[{entry.level}{ctx}] {_short(entry.message.rstrip(), cut(80))}"
     if isinstance(entry, PendingWorkerInvocation):
         return f"{entry.function_name}({', '.join(entry.request)})  key={entry.idempotency_key}"
     if isinstance(entry, PendingUpdate | SuccessfulUpdate):
@@ -162,25 +171,30 @@ def kind_text(kind: str, *, skipped: bool = False) -> Text:
 
 def oplog_table(entries: Iterable[tuple[int, OplogEntry]], title: str | None = None, *,
                 skipped: Any = None, show_header: bool = True, index_width: int | None = None,
-                functions: Callable[[int, OplogEntry], str] | None = None) -> Table:
+                functions: Callable[[int, OplogEntry], str] | None = None, fit: bool = True) -> Table:
     """A rich table with one line per oplog entry: index, time, kind, function, summary.
 
     ``skipped`` (anything with ``contains(index)``) dims the entries a Jump or Revert skips; ``show_header``
     and ``index_width`` let a caller print a long oplog as consecutive tables that line up; ``functions``
-    names the function of entries that do not carry one (a completion's invocation).
+    names the function of entries that do not carry one (a completion's invocation). ``fit`` False (output
+    piped to a file or program) sizes every column to its content instead of the console: nothing is cut.
     """
     table = Table(title=title, show_header=show_header, header_style="bold", box=None, pad_edge=False,
-                  padding=(0, 1), expand=True)
+                  padding=(0, 1), expand=fit)
     table.add_column("#", justify="right", style="dim", no_wrap=True, min_width=index_width)
     table.add_column("time", style="dim", no_wrap=True, min_width=12)
     table.add_column("kind", no_wrap=True, min_width=27)
-    table.add_column("function", no_wrap=True, overflow="ellipsis", min_width=8, max_width=36, ratio=2)
-    table.add_column("summary", no_wrap=True, overflow="ellipsis", min_width=10, ratio=5)
+    if fit:
+        table.add_column("function", no_wrap=True, overflow="ellipsis", min_width=8, max_width=36, ratio=2)
+        table.add_column("summary", no_wrap=True, overflow="ellipsis", min_width=10, ratio=5)
+    else:  # consecutive chunks line up as long as no function name is longer than the usual wasi:http ones
+        table.add_column("function", no_wrap=True, min_width=44)
+        table.add_column("summary", no_wrap=True)
     for idx, entry in entries:
         dim = skipped is not None and skipped.contains(idx)
         row_style = SKIPPED_STYLE if dim else ("bold red" if entry.kind == "error" else "")
         table.add_row(Text(str(idx)), Text(timestamp(entry.timestamp)), kind_text(entry.kind, skipped=dim),
-                      Text(functions(idx, entry) if functions else function_of(entry)), Text(brief(entry)),
+                      Text(functions(idx, entry) if functions else function_of(entry)), Text(brief(entry, not fit)),
                       style=row_style)
     return table
 

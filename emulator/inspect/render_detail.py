@@ -11,7 +11,7 @@ from rich.json import JSON
 from rich.table import Table
 from rich.text import Text
 
-from emulator.inspect import render
+from emulator.inspect import http_view, render
 from emulator.oplog.entries import (
     DurableFunctionType,
     ExportedFunctionCompleted,
@@ -151,7 +151,8 @@ def entry_detail(index: int, entry: OplogEntry, *, skipped: bool = False, invoca
         if wave_fields and f.name in ("request", "response"):
             blocks.append((f"{key} (WAVE)", _wave_block(value, width)))
         elif isinstance(entry, ImportedFunctionInvoked) and f.name in ("request", "response"):
-            blocks.append((f"{key} (JSON)", _json_block(value)))
+            shown = http_view.readable(entry.function_name, value)
+            blocks.append((f"{key} (JSON{', text decoded' if shown != value else ''})", _json_block(shown)))
         elif f.name == "env" and value:
             table.add_row(key, Text("\n".join(f"{k}={v}" for k, v in value)))
         elif _is_block(value):

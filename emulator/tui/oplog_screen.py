@@ -57,11 +57,13 @@ class OplogScreen(Screen[None]):
         Binding("f", "follow", "follow"),
         Binding("e", "export", "export"),
         Binding("c", "copy", "copy cmd"),
+        Binding("n", "noise", "noise"),
     ]
 
-    def __init__(self, source: OplogSource, *, follow: bool = False) -> None:
+    def __init__(self, source: OplogSource, *, follow: bool = False, fold_noise: bool = True) -> None:
         super().__init__()
         self.source = source
+        self._fold_at_start = fold_noise
         self.following = follow
         self._poll_timer: Timer | None = None
         self._last_progress = 0.0
@@ -103,6 +105,9 @@ class OplogScreen(Screen[None]):
         if self.following:
             self.table.cursor = max(0, self.source.row_count() - 1)
         self._poll_timer = self.set_interval(POLL_SECONDS, self._poll_tick, pause=not self.following)
+        if self._fold_at_start and not self.source.fold_noise:
+            self.source.fold_noise = True
+            self._apply_filter(self.source.kinds, None if self.source.query is None else self.source.query.text)
         self.update_status()
         self.call_after_refresh(self._index)  # the first screen comes before the index pass
 
@@ -176,7 +181,8 @@ class OplogScreen(Screen[None]):
         self.query_one(StatusLine).show_state(
             worker=self.source.worker, rows=self.source.row_count(), total=self.source.last,
             cursor=self.table.current_index(), filter_text=self.source.filter_text(),
-            filter_done=self.source.filter_complete, following=self.following, indexed=indexed)
+            filter_done=self.source.filter_complete, following=self.following, indexed=indexed,
+            folded=self.source.folded if self.source.fold_noise else None)
 
     def on_entry_highlighted(self, message: EntryHighlighted) -> None:
         """Keep the detail pane and the status line on the cursor's entry."""
@@ -241,9 +247,22 @@ class OplogScreen(Screen[None]):
         except EmulatorError as e:
             self.notify(str(e), title="query", severity="error", timeout=8)
             return
-        if self.source.filtered:
+        if self.source.narrowed:
             while self.source.filter_step(budget=2048) and self.source.row_count() < 200:
                 pass  # fill the first screen at once; the rest comes in the background
+            self._filter()
+        self.table.refresh_rows()
+        if at is not None:
+            self.table.go_to_index(at)
+        self.update_status()
+
+    def action_noise(self) -> None:
+        """Show the runtime-noise entries (randomness and clock reads) folded out of the view, or fold them."""
+        at = self.table.current_index()
+        self.source.set_fold_noise(not self.source.fold_noise)
+        if self.source.narrowed:
+            while self.source.filter_step(budget=2048) and self.source.row_count() < 200:
+                pass
             self._filter()
         self.table.refresh_rows()
         if at is not None:

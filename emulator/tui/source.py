@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from emulator.inspect.index import OplogIndex
+from emulator.inspect.noise import is_noise
 from emulator.inspect.query import Query
 from emulator.inspect.query import parse as parse_query
 from emulator.oplog.entries import ExportedFunctionCompleted, ExportedFunctionInvoked, OplogEntry
@@ -48,6 +49,8 @@ class OplogSource:
         self.last = store.last_index(worker)
         self.kinds: frozenset[str] | None = None
         self.query: Query | None = None
+        self.fold_noise = False  # leave runtime noise (emulator.inspect.noise) out of the view
+        self.folded = 0  # noise entries left out so far
         self._rows: array[int] | None = None  # None: every entry, row r is index r + 1
         self._filtered_to = 0  # the filter has examined entries 1..=_filtered_to
         self._cache: OrderedDict[int, OplogEntry] = OrderedDict()
@@ -60,6 +63,11 @@ class OplogSource:
     @property
     def filtered(self) -> bool:
         """Whether a kind filter or a query is active."""
+        return self.kinds is not None or self.query is not None
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether the view leaves entries out (a filter, or folded noise): its rows come from filter_step."""
         return self._rows is not None
 
     @property
@@ -164,8 +172,16 @@ class OplogSource:
         with self.lock:
             self.kinds = kinds or None
             self.query = compiled
-            self._rows = None if self.kinds is None and compiled is None else array("q")
+            self._rows = None if self.kinds is None and compiled is None and not self.fold_noise else array("q")
             self._filtered_to = 0
+            self.folded = 0
+
+    def set_fold_noise(self, fold: bool) -> None:
+        """Fold runtime noise out of the view, or show it again; the filters stay as they are."""
+        with self.lock:
+            self.fold_noise = fold
+            kinds, query = self.kinds, self.query
+        self.set_filter(kinds, None if query is None else query.text)
 
     def filter_step(self, budget: int = 4096) -> bool:
         """Examine up to ``budget`` more entries for the filter; False once every known entry is examined."""
@@ -173,19 +189,25 @@ class OplogSource:
             if self._rows is None or self._filtered_to >= self.last:
                 return False
             first, last = self._filtered_to + 1, min(self._filtered_to + budget, self.last)
-            kinds, query = self.kinds, self.query
-        if query is None and kinds is not None and self.index.length >= last:
+            kinds, query, fold = self.kinds, self.query, self.fold_noise
+        folded = 0
+        if query is None and kinds is not None and not fold and self.index.length >= last:
             with self.index.lock:  # kinds alone: the index answers without reading entries
                 found = list(self.index.matching_kinds(set(kinds), first, last))
         else:
-            found = [i for i, e in self.store.iter_entries(self.worker, first, last, chunk=budget)
-                     if (kinds is None or e.kind in kinds) and (query is None or query.matches(i, e))]
+            found = []
+            for i, e in self.store.iter_entries(self.worker, first, last, chunk=budget):
+                if fold and is_noise(e):
+                    folded += 1
+                elif (kinds is None or e.kind in kinds) and (query is None or query.matches(i, e)):
+                    found.append(i)
         with self.lock:
-            if self._rows is None or (kinds, query) != (self.kinds, self.query):
+            if self._rows is None or (kinds, query, fold) != (self.kinds, self.query, self.fold_noise):
                 return False  # the filter changed meanwhile
             if self._filtered_to != first - 1:  # another thread examined these entries first
                 return self._filtered_to < self.last
             self._rows.extend(found)
+            self.folded += folded
             self._filtered_to = last
             return self._filtered_to < self.last
 

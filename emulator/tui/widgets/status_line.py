@@ -12,8 +12,8 @@ class StatusLine(Static):
     """One line of facts about the current view."""
 
     def show_state(self, *, worker: str, rows: int, total: int, cursor: int | None, filter_text: str | None,
-                   filter_done: bool, following: bool, indexed: int) -> None:
-        """Redraw from the view's state."""
+                   filter_done: bool, following: bool, indexed: int, folded: int | None = None) -> None:
+        """Redraw from the view's state; ``folded``: runtime-noise entries folded away (None: not folding)."""
         line = Text()
         line.append(f" {worker} ", style="bold reverse")
         line.append(f"  #{cursor}" if cursor is not None else "  (empty)")
@@ -24,6 +24,9 @@ class StatusLine(Static):
                 line.append("  searching…", style="yellow")
         else:
             line.append(f"  {total} entries")
+        if folded:
+            line.append(f"  {folded} runtime-noise entries folded (randomness, clock reads; n shows them)",
+                        style="dim")
         if indexed < total:
             line.append(f"  indexing {indexed * 100 // max(total, 1)}%", style="yellow")
         if following:
