@@ -62,6 +62,7 @@ class Exploration:
     seconds: float = 0.0
     jobs: int = 1
     requests: list[str] = field(default_factory=list)  # the crash-free run's requests, in order
+    trials_seconds: float = 0.0  # wall time of the trials alone (after the crash-free run)
 
     @property
     def failures(self) -> list[TrialResult]:
@@ -207,10 +208,13 @@ def explore(
         if on_plan is not None:
             on_plan(len(plans))
         job = Job(scenario, network, expected, base, check=check, setup=setup, live=live, kill=kill, keep=keep,
-                  wasi=wasi, strict_keys=strict_keys, components=base / "crash-free" / "components")
+                  wasi=wasi, strict_keys=strict_keys, components=base / "crash-free" / "components",
+                  faults=faults is not None)
+        before_trials = time.perf_counter()
         trials = run_trials(job, plans, jobs, progress)
+        after = time.perf_counter()
         requests = [f"{k.describe()}" for k, _ in network.dry_order]
-        return Exploration(points, trials, sampled, time.perf_counter() - started, jobs, requests)
+        return Exploration(points, trials, sampled, after - started, jobs, requests, after - before_trials)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -11,9 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from emulator.chaos.explore import Exploration
-from emulator.chaos.trial import ALLOWED_FAILURE, FAIL, NOT_REACHED, TrialResult
+from emulator.chaos.trial import ALLOWED_FAILURE, FAIL, GAVE_UP, NOT_REACHED, TrialResult
 
-_STYLE = {FAIL: "bold red", ALLOWED_FAILURE: "yellow", NOT_REACHED: "dim"}
+_STYLE = {FAIL: "bold red", ALLOWED_FAILURE: "yellow", NOT_REACHED: "dim", GAVE_UP: "yellow"}
 
 
 def _duplicates(t: TrialResult) -> Text:
@@ -40,7 +40,8 @@ def table(result: Exploration, *, faults: bool = False) -> Table:
         row: list[Any] = [trial.name]
         if faults:
             row.append(trial.name and _fault_request(result, trial))
-        outcome = trial.outcome if trial.ok else f"{trial.outcome}: {trial.problems[0] if trial.problems else ''}"
+        shown = trial.ok and trial.outcome != GAVE_UP
+        outcome = trial.outcome if shown else f"{trial.outcome}: {trial.problems[0] if trial.problems else ''}"
         row += [Text(outcome, style=_STYLE.get(trial.outcome, "green")), _duplicates(trial),
                 f"{trial.seconds * 1000:.0f}"]
         t.add_row(*row)

@@ -102,10 +102,10 @@ def duplicates(
                 rules.append(AFTER_FAULT)
             elif s.phase == "crash" and tag is not None and tag.worker in at_crash:
                 state = at_crash[tag.worker]
-                if tag.begin in state.ended_brackets:
-                    continue
                 if state.region_of(tag.begin) is not None:
-                    rules.append(IN_REGION)
+                    rules.append(IN_REGION)  # even a finished request: the whole region runs again
+                elif tag.begin in state.ended_brackets:
+                    continue
                 elif s.idempotent:
                     rules.append(IN_FLIGHT)
                 else:
@@ -140,6 +140,11 @@ def diagnose_failure(entries: Sequence[tuple[int, OplogEntry]]) -> list[str]:
         out.append("the worker trapped right after end-atomic-region: the region was closed (a `finally` clause?) "
                    "before the failure, so every retry replays the same failure instead of re-running the region; "
                    "end the region only when its work succeeded")
+    elif isinstance(before, EndRemoteWrite | ImportedFunctionInvoked) and not CrashState.of(
+            core[:first]).open_regions and len({core[n][1].error for n in errors}) == 1:  # type: ignore[union-attr]
+        out.append("the worker trapped right after a remote write outside any atomic region: its answer is in the "
+                   "oplog, so every retry replays the same answer and the same failure; put the request and the "
+                   "check of its answer in an atomic region, ended only when they succeeded")
     last = core[errors[-1]][1]
     if isinstance(last, Error) and NOT_COMPLETED in last.error:
         out.append("idempotence is off and the request was in flight: Golem cannot know whether it was received, "

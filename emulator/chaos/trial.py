@@ -31,6 +31,7 @@ Check = Callable[[Emulator], object]
 Setup = Callable[[Emulator], object]
 
 OK, FAIL, ALLOWED_FAILURE, NOT_REACHED = "ok", "fail", "failed as Golem requires", "not reached"
+GAVE_UP = "gave up"  # under an injected fault the worker failed with the fault's error: reported, not a violation
 
 
 @dataclass
@@ -109,6 +110,7 @@ class Job:
     wasi: str = "golem"
     strict_keys: bool = True  # every invocation of the crash-free run must have finished the same way
     components: Path | None = None  # the crash-free run's kept components, shared by every trial
+    faults: bool = False  # trials inject network faults rather than crashes
 
 
 @dataclass
@@ -130,7 +132,7 @@ class TrialResult:
     @property
     def ok(self) -> bool:
         """The trial held (a failure Golem requires counts as holding)."""
-        return self.outcome in (OK, ALLOWED_FAILURE, NOT_REACHED)
+        return self.outcome in (OK, ALLOWED_FAILURE, NOT_REACHED, GAVE_UP)
 
 
 def safe_name(name: str) -> str:
@@ -305,16 +307,17 @@ def _judge(job: Job, net: Network, at_crash: dict[str, tuple[CrashState, list[tu
         oplogs = {name: store.read(name) for name in store.worker_names()}
     finally:
         store.close()
-    allowed_failure = False
+    allowed_failure = gave_up = False
     for name, entries in oplogs.items():
         summary = summarize([e for _, e in entries])
         if summary.status == "failed" and name not in job.expected.failed:
             allowed_failure = allowed_failure or NOT_COMPLETED in (summary.last_error or "")
+            gave_up = job.faults  # a network failure made the guest give up: Golem replays its failure
             result.diagnosis += diagnose_failure(entries)
     crash_states = {name: state for name, (state, _) in at_crash.items()}
     dups = duplicates(job.expected.requests, list(net.sent), crash_states)
     result.duplicates = dups
-    if not allowed_failure:
+    if not (allowed_failure or gave_up):
         seen = Counter(s.key for s in net.sent if s.delivered)
         for key, count in job.expected.requests.items():
             if seen.get(key, 0) < count:
@@ -334,6 +337,12 @@ def _judge(job: Job, net: Network, at_crash: dict[str, tuple[CrashState, list[tu
         result.problems = [p for p in result.problems if "did not finish" not in p]
         if not result.problems and result.outcome != NOT_REACHED:
             result.outcome = ALLOWED_FAILURE
+            return
+    elif gave_up:
+        result.problems = [p for p in result.problems if "did not finish" not in p]
+        if not result.problems:
+            result.outcome = GAVE_UP
+            result.problems = [f"the worker failed: {result.error}"] if result.error else []
             return
     elif result.error is not None:
         result.problems.insert(0, result.error)

@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "revert": ("manage", "Revert a worker: later entries are skipped on replay and its reverted invocations "
                          "forgotten."),
     "run": ("components", "The quick path: a fresh worker, one call, its result and its oplog."),
+    "scenario": ("scenario", "Run scenario files: steps (create, invoke, crash, restart, ...) and expectations, "
+                             "in TOML."),
     "serve": ("serve", "Serve this data dir's workers on 127.0.0.1, keeping them instantiated between invocations."),
     "show": ("inspect", "Show one worker: status, component, env, retry state, pending promises and replicas."),
     "tui": ("inspect", "Browse workers and oplogs in a terminal UI (read-only; keeps working while workers run)."),

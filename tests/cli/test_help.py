@@ -10,7 +10,7 @@ import click
 
 from emulator.cli.app import COMMANDS, cli
 
-_MODULES = ("components", "explore", "invoke", "inspect", "manage", "project", "promises", "serve")
+_MODULES = ("components", "explore", "invoke", "inspect", "manage", "project", "promises", "scenario", "serve")
 
 
 def test_the_lazy_table_lists_every_command_with_its_own_help() -> None:
