@@ -37,6 +37,8 @@ demo: setup guests
 	@echo "== the worker and its oplog =="
 	$(VENV)/bin/golem-emu --data-dir $(DEMO_DIR) workers
 	$(VENV)/bin/golem-emu --data-dir $(DEMO_DIR) oplog demo
+	@echo "== crash testing: kill -9 and recovery of an HTTP workflow, then explore every crash point =="
+	$(PY) examples/demo.py
 
 bench: setup guests
 	$(PY) -m bench

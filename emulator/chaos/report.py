@@ -11,9 +11,21 @@ from rich.table import Table
 from rich.text import Text
 
 from emulator.chaos.explore import Exploration
+from emulator.chaos.rules import AFTER_FAULT, IN_FLIGHT, IN_REGION, PERSIST_NOTHING
 from emulator.chaos.trial import ALLOWED_FAILURE, FAIL, GAVE_UP, NOT_REACHED, TrialResult
 
 _STYLE = {FAIL: "bold red", ALLOWED_FAILURE: "yellow", NOT_REACHED: "dim", GAVE_UP: "yellow"}
+
+
+_SHORT = {IN_FLIGHT: "in flight, idempotent", IN_REGION: "unfinished atomic region",
+          PERSIST_NOTHING: "persist-nothing", AFTER_FAULT: "failed after it left"}
+
+
+def _path(request: str) -> str:
+    """`POST http://host:port/a/b` -> `POST /a/b`: the table has no room for the host."""
+    method, _, url = request.partition(" ")
+    rest = url.split("://", 1)[-1]
+    return f"{method} /{rest.split('/', 1)[1]}" if "/" in rest else request
 
 
 def _duplicates(t: TrialResult) -> Text:
@@ -21,8 +33,9 @@ def _duplicates(t: TrialResult) -> Text:
     for n, d in enumerate(t.duplicates):
         if n:
             text.append("\n")
-        text.append(f"{d.request} x{d.seen}", style="red" if d.rule is None else "")
-        text.append(f" ({d.rule or 'VIOLATION'})", style="red" if d.rule is None else "dim")
+        text.append(f"{_path(d.request)} x{d.seen}", style="red" if d.rule is None else "")
+        text.append(f" ({_SHORT.get(d.rule, d.rule) if d.rule else 'VIOLATION'})",
+                    style="red" if d.rule is None else "dim")
     return text
 
 
@@ -39,7 +52,7 @@ def table(result: Exploration, *, faults: bool = False) -> Table:
     for trial in result.trials:
         row: list[Any] = [trial.name]
         if faults:
-            row.append(trial.name and _fault_request(result, trial))
+            row.append(_path(_fault_request(result, trial)))
         shown = trial.ok and trial.outcome != GAVE_UP
         outcome = trial.outcome if shown else f"{trial.outcome}: {trial.problems[0] if trial.problems else ''}"
         row += [Text(outcome, style=_STYLE.get(trial.outcome, "green")), _duplicates(trial),
