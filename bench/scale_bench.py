@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.process_bench import cli
+from bench.process_bench import bench_env, cli, served
 from bench.report import Figure
 from emulator.cli.common import cache_dir
 from emulator.oplog.store import SqliteStore
@@ -34,7 +34,7 @@ _BUDGET = 4.0  # seconds of repeats per cell at most (a slow cell is measured fe
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "GOLEM_EMU_CACHE": str(cache_dir())}
+    return bench_env()
 
 
 def _run(cmd: list[str], first_lines: int | None = None) -> float:
@@ -103,8 +103,11 @@ def add_copies(data_dir: Path, count: int) -> None:
 
 
 def _server_invoke(data_dir: Path) -> float | None:
-    """`invoke` while `golem-emu serve` runs on the data dir; None while there is no server command."""
-    return None
+    """`invoke` (a new CLI process) while `golem-emu serve` runs on the data dir, its worker warm."""
+    with served(data_dir):
+        cmd = cli(data_dir, "invoke", str(COUNTER), "-w", "base", "increment")
+        _run(cmd)  # the first one through the server instantiates the worker and replays its oplog
+        return _median(cmd, runs=5)
 
 
 def measure(quick: bool = False) -> dict[str, dict[int, float | None]]:
