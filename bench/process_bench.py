@@ -75,7 +75,8 @@ def figures(quick: bool = False) -> list[Figure]:
     # The absolute targets were set where `import wasmtime` took 0.08 s; absolute times move 2x with the load
     # of this shared machine, so a target is judged as its ratio to that same-run import (0.3 s = 3.75x).
     return [
-        Figure("warm `golem-emu invoke` process, no server", secs(invoke), base, invoke / floor, "< 0.3 s = 3.75x", 3.75),
+        Figure("warm `golem-emu invoke` process, no server", secs(invoke), base, invoke / floor,
+               "< 0.3 s = 3.75x", 3.75),
         Figure("warm `golem-emu invoke` process through `golem-emu serve`", secs(warm), base, warm / floor,
                "< 0.3 s = 3.75x", 3.75),
         Figure("`golem-emu --help`, wall", secs(help_), base, help_ / floor, "< 0.15 s = 1.9x", 1.9),
