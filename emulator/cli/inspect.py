@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 
 from emulator.cli.common import UNLIMITED_WIDTH, Env, err_console, out_console, stdout_console, width_option
 from emulator.errors import UsageError
 from emulator.inspect import export, render
 from emulator.inspect.facts import worker_facts
-from emulator.inspect.index import OplogIndex
 from emulator.inspect.query import parse as parse_query
 from emulator.inspect.render_detail import facts_view
 from emulator.oplog.entries import OplogEntry
 from emulator.oplog.store import SqliteStore
+from emulator.replay.state import REGION_KINDS, SkippedRegions
 from emulator.runtime.catalog import list_workers
 
 _TABLE_CHUNK = 1000  # a long oplog prints as consecutive tables, so rich never holds it all
+_FIRST_CHUNK = 60  # about a screen: printed before the next rows are even read
 
 
 _Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -108,25 +115,59 @@ def oplog(env: Env, worker_name: str, start: int, end: int | None, query: str | 
     if fmt != "table":
         export.write_entries(sys.stdout, entries, fmt)
         return
-    index = OplogIndex(worker_name)
-    index.update(store)  # for the skipped regions, which later Jumps may add
-    digits = len(str(index.length))
+    # Only what the table needs beyond the rows it prints: the skipped regions (from the few entries that make
+    # them, found by their kind column) and, for a completion, its invocation's name (the last one seen, or
+    # looked up once before --from). Nothing scales with the part of the oplog not shown yet.
+    skipped = SkippedRegions.from_indexed(store.read_kinds(worker_name, REGION_KINDS))
+    length = store.last_index(worker_name)
+    digits = len(str(length))
     title = f"oplog of {worker_name}" + (f" matching {query}" if query else "")
+    before = store.read_kinds(worker_name, ("exported-function-invoked",), before=start, last=True)
+    invoked = render.function_of(before[0][1]) if before else ""
 
     def function(idx: int, entry: OplogEntry) -> str:
+        nonlocal invoked
+        if entry.kind == "exported-function-invoked":
+            invoked = render.function_of(entry)
         named = render.function_of(entry)
-        start = index.invocation_of(idx) if not named and entry.kind == "exported-function-completed" else None
-        return render.function_of(store.entry(worker_name, start)) if start is not None else named
+        return invoked if not named and entry.kind == "exported-function-completed" else named
 
-    console = stdout_console(width)
-    fit = console.width < UNLIMITED_WIDTH
-    shown = 0
-    while chunk := list(islice(entries, _TABLE_CHUNK)):
-        console.print(render.oplog_table(chunk, title if shown == 0 else None, skipped=index.skipped,
-                                         show_header=shown == 0, index_width=digits, functions=function, fit=fit))
-        shown += len(chunk)
+    with _paged(width) as console:
+        fit = console.width < UNLIMITED_WIDTH
+        shown = 0
+        chunk_size = _FIRST_CHUNK  # a first screen at once, then larger tables
+        while chunk := list(islice(entries, chunk_size)):
+            console.print(render.oplog_table(chunk, title if shown == 0 else None, skipped=skipped,
+                                             show_header=shown == 0, index_width=digits, functions=function,
+                                             fit=fit))
+            shown += len(chunk)
+            chunk_size = _TABLE_CHUNK
     if query is not None or shown == 0:
-        err_console.print(f"{shown} of {index.length} entries" + (" match" if query else ""), style="dim")
+        err_console.print(f"{shown} of {length} entries" + (" match" if query else ""), style="dim")
+
+
+@contextmanager
+def _paged(width: int | None) -> Iterator[Any]:
+    """Where the table goes: on a terminal, a pager (`$PAGER`, else `less -R`) fed as the rows are made, so its
+    first screen shows before the rest is read; otherwise (a pipe, a file) stdout, streamed."""
+    pager = os.environ.get("PAGER", "less -R -F -X")
+    if not sys.stdout.isatty() or not pager.strip() or shutil.which(shlex.split(pager)[0]) is None:
+        yield stdout_console(width)
+        return
+    proc = subprocess.Popen(shlex.split(pager), stdin=subprocess.PIPE, text=True)
+    assert proc.stdin is not None
+    console = Console(file=proc.stdin, force_terminal=True, width=width or shutil.get_terminal_size().columns,
+                      highlight=False)
+    try:
+        yield console
+    except BrokenPipeError:
+        pass  # the user quit the pager before the end
+    finally:
+        try:
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        proc.wait()
 
 
 @click.command()

@@ -49,6 +49,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE TABLE payloads(worker TEXT NOT NULL, idx INTEGER NOT NULL, part INTEGER NOT NULL,
             data BLOB NOT NULL, PRIMARY KEY(worker, idx, part));
     """),
+    # A worker's status fold up to entry `through`, kept when a worker closes: `golem-emu workers` folds only
+    # the entries after it instead of decoding every oplog (a cache: a missing or stale row is recomputed).
+    Migration(3, "a summary of each worker's status, so listing workers does not read whole oplogs", """
+        CREATE TABLE summaries(worker TEXT PRIMARY KEY, through INTEGER NOT NULL, data TEXT NOT NULL)
+            WITHOUT ROWID;
+    """),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrations are numbered 1, 2, ..."

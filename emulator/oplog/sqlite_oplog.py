@@ -61,8 +61,33 @@ class OplogTables(SqliteDatabase):
         self._decoded.pop(name, None)
         with self._write() as db:
             for table, column in (("workers", "name"), ("oplog", "worker"), ("promises", "worker"),
-                                  ("payloads", "worker")):
+                                  ("payloads", "worker"), ("summaries", "worker")):
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
+
+    def read_kinds(self, name: str, kinds: Sequence[str], *, before: int | None = None,
+                   last: bool = False) -> list[tuple[int, OplogEntry]]:
+        """The worker's entries of these kinds (by the kind column: nothing else is decoded), in order; with
+        `before`, only those before that index; with `last`, only the last one."""
+        marks = ",".join("?" * len(kinds))
+        sql = (f"SELECT idx, body FROM oplog WHERE worker = ? AND kind IN ({marks}) AND idx < ? "
+               f"ORDER BY idx {'DESC LIMIT 1' if last else ''}")
+        rows = self._query(sql, (name, *kinds, _MAX_INDEX if before is None else before))
+        return self._decode_rows(name, rows)
+
+    def summary_row(self, name: str) -> tuple[int, str] | None:
+        """(through, data) of the worker's kept summary, if there is one (an older file has none)."""
+        try:
+            rows = self._query("SELECT through, data FROM summaries WHERE worker = ?", (name,))
+        except OplogError:  # a file from before migration 3, opened read-only
+            return None
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def set_summary_row(self, name: str, through: int, data: str) -> None:
+        """Keep the worker's summary of entries 1..=through (a later one is never replaced by an older one)."""
+        with self._write() as db:
+            db.execute("INSERT INTO summaries VALUES (?, ?, ?) ON CONFLICT(worker) DO UPDATE SET "
+                       "through = excluded.through, data = excluded.data WHERE excluded.through >= through",
+                       (name, through, data))
 
     def worker_names(self) -> list[str]:
         """All worker names, sorted."""

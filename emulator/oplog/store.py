@@ -77,6 +77,12 @@ class Store(OplogStore, Protocol):
     def data_dir(self) -> Path:
         """The directory beside the database: kept components and worker sandboxes live there."""
 
+    def summary_row(self, name: str) -> tuple[int, str] | None:
+        """(through, data) of the worker's kept status summary (lifecycle/summary_rows.py), if any."""
+
+    def set_summary_row(self, name: str, through: int, data: str) -> None:
+        """Keep the worker's summary of entries 1..=through."""
+
     def reopen(self) -> Store:
         """A new connection to the same storage (for another thread); the caller closes it."""
 

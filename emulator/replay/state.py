@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from emulator.errors import NondeterminismError
 from emulator.oplog.entries import (
@@ -20,6 +20,9 @@ from emulator.oplog.entries import (
     SuccessfulUpdate,
     is_hint,
 )
+
+REGION_KINDS = ("jump", "revert", "pending-update", "successful-update", "failed-update")
+"""The entry kinds that decide which entries are skipped."""
 
 
 class SkippedRegions:
@@ -60,9 +63,15 @@ class SkippedRegions:
     def from_entries(cls, entries: Sequence[OplogEntry]) -> SkippedRegions:
         """Fold the Jump and Revert entries of a whole oplog (entries[0] is index 1), and the history
         that a successful snapshot-based update replaced (2..=its PendingUpdate)."""
+        return cls.from_indexed(enumerate(entries, start=1))
+
+    @classmethod
+    def from_indexed(cls, entries: Iterable[tuple[int, OplogEntry]]) -> SkippedRegions:
+        """Like from_entries, from (index, entry) pairs in order; only those of REGION_KINDS matter, so a
+        reader may pass just those (read by their kind column) instead of the whole oplog."""
         regions = cls()
         snapshot_pending: int | None = None
-        for idx, entry in enumerate(entries, start=1):
+        for idx, entry in entries:
             if isinstance(entry, Jump | Revert):
                 regions.add(OplogRegion(entry.start, entry.end))
             elif isinstance(entry, PendingUpdate) and entry.mode == "snapshot" and not regions.contains(idx):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from emulator.lifecycle.management import current_component_hash
-from emulator.lifecycle.status import summarize
+from emulator.lifecycle.summary_rows import listing
 from emulator.oplog.entries import Create
 from emulator.oplog.store import Store
 
@@ -19,31 +18,28 @@ def component_uuid(component_name: str) -> uuid.UUID:
     return uuid.uuid5(_COMPONENT_NAMESPACE, component_name)
 
 
-def _version(store: Store, create: Create, entries: list[Any]) -> int:
-    """The version of the component a worker runs now (updates included), as registered in the store."""
-    found = store.component_version(create.component, current_component_hash(entries))
-    return create.component_version if found is None else int(found)
-
-
 def list_workers(store: Store) -> list[dict[str, Any]]:
-    """One dict per worker: name, component, component_uuid, args, env, status, version, created_at, length."""
+    """One dict per worker: name, component, component_uuid, args, env, status, version, created_at, length.
+
+    Each worker's status comes from its kept summary row and the entries after it (summary_rows.py), so
+    listing many long-lived workers does not decode their whole oplogs."""
     rows = []
     for name in store.worker_names():
-        entries = [e for _, e in store.read(name)]
-        create = entries[0]
+        create = store.entry(name, 1)
         assert isinstance(create, Create)
-        summary = summarize(entries)
+        found = listing(store, name)
+        version = store.component_version(create.component, found.component_hash)
         rows.append({
             "name": name,
             "component": create.component,
             "component_uuid": component_uuid(create.component),
             "args": list(create.args),
             "env": [list(kv) for kv in create.env],
-            "status": summary.status,
-            "component_version": _version(store, create, entries),
+            "status": found.summary.status,
+            "component_version": create.component_version if version is None else int(version),
             "created_at": create.timestamp,
-            "oplog_length": len(entries),
+            "oplog_length": found.length,
             "semantics": create.semantics,
-            "last_error": summary.last_error,
+            "last_error": found.summary.last_error,
         })
     return rows

@@ -17,6 +17,7 @@ from emulator import values
 from emulator.chaos.points import Chaos
 from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, UsageError, WorkerFailed
 from emulator.host.context import HostContext, WorkerInfo, host_context
+from emulator.lifecycle import summary_rows
 from emulator.lifecycle.management import current_component_hash, snapshot_to_load
 from emulator.lifecycle.retry import Clock
 from emulator.lifecycle.status import SummaryCache, WorkerStatus, WorkerSummary
@@ -205,9 +206,19 @@ class Worker:
         return dict(self._finished)
 
     def close(self) -> None:
-        """Commit anything buffered and drop the live instance."""
+        """Commit anything buffered, keep the status summary for listings, and drop the live instance."""
         self.oplog.commit()
+        self.save_summary()
         self.drop_instance()
+
+    def save_summary(self) -> None:
+        """Keep the worker's status fold in the store (summary_rows.py), so listings need not fold its oplog."""
+        if self.oplog.pending() or getattr(self.store, "readonly", False):
+            return
+        summary = self.summary()
+        through = self.oplog.committed_index()
+        current = current_component_hash([e for _, e in self.store.read(self.name, 1, through)])
+        summary_rows.save(self.store, self.name, through, summary, current)
 
     # -- internals ----------------------------------------------------------------------------------------
 

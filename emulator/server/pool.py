@@ -51,7 +51,9 @@ class WarmPool:
                                  f"it cannot switch to {semantics} (use a new worker name)")
             w.executor.clock = VirtualClock() if no_wait else RealClock()
             try:
-                return w.invoke_prepared(call, idempotency_key)
+                result = w.invoke_prepared(call, idempotency_key)
+                w.save_summary()
+                return result
             except BaseException:
                 self._forget(worker)  # a failed or interrupted worker is recovered afresh next time
                 raise
