@@ -42,10 +42,12 @@ def kinds(store: SqliteStore, name: str = "w") -> list[str]:
     return [entry.kind for _, entry in store.read(name)]
 
 
+@pytest.mark.parametrize("semantics", ["golem-1.1", "golem-1.2"])
 def test_fallible_transaction_undoes_steps_3_2_1_and_fails(
-    runtime: Runtime, store: SqliteStore, steps: StepServer,
+    runtime: Runtime, store: SqliteStore, steps: StepServer, semantics: str,
 ) -> None:
-    result = open_worker(runtime, store).invoke("fallible-transaction-test", [json.dumps(steps.base)])
+    result = open_worker(runtime, store, semantics=semantics).invoke(
+        "fallible-transaction-test", [json.dumps(steps.base)])
     assert result.response == FALLIBLE_ERROR
     assert steps.events == GOLEM_TX_EVENTS_FALLIBLE
     # A replay serves every step and compensation from the oplog: the server sees nothing new.
@@ -53,10 +55,12 @@ def test_fallible_transaction_undoes_steps_3_2_1_and_fails(
     assert steps.events == GOLEM_TX_EVENTS_FALLIBLE
 
 
+@pytest.mark.parametrize("semantics", ["golem-1.1", "golem-1.2"])
 def test_infallible_transaction_retries_from_its_start(
-    runtime: Runtime, store: SqliteStore, steps: StepServer,
+    runtime: Runtime, store: SqliteStore, steps: StepServer, semantics: str,
 ) -> None:
-    result = open_worker(runtime, store).invoke("infallible-transaction-test", [json.dumps(steps.base)])
+    result = open_worker(runtime, store, semantics=semantics).invoke(
+        "infallible-transaction-test", [json.dumps(steps.base)])
     assert result.response == "11"
     assert steps.events == GOLEM_TX_EVENTS_INFALLIBLE
     entries = kinds(store)
@@ -67,10 +71,12 @@ def test_infallible_transaction_retries_from_its_start(
     assert steps.events == GOLEM_TX_EVENTS_INFALLIBLE
 
 
+@pytest.mark.parametrize("semantics", ["golem-1.1", "golem-1.2"])
 def test_infallible_transaction_jumps_back_on_an_operation_error(
-    runtime: Runtime, store: SqliteStore, steps: StepServer,
+    runtime: Runtime, store: SqliteStore, steps: StepServer, semantics: str,
 ) -> None:
-    result = open_worker(runtime, store).invoke("infallible-transaction-jump-test", [json.dumps(steps.base)])
+    result = open_worker(runtime, store, semantics=semantics).invoke(
+        "infallible-transaction-jump-test", [json.dumps(steps.base)])
     assert result.response == "11"
     # golem-cloud 0.2.0 runs the compensations registered so far and then set-oplog-index(start), but its
     # InfallibleTransaction.execute registers each compensation inside the compensation itself, so none is

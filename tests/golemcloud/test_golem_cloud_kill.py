@@ -71,10 +71,11 @@ def test_kill_inside_the_retried_infallible_transaction(tmp_path: Path) -> None:
     assert server.events == [*GOLEM_TX_EVENTS_INFALLIBLE, "=> 1", "=> 2", "=> 3", "=> 4"]
 
 
-def test_kill_during_a_custom_durable_function(tmp_path: Path) -> None:
+@pytest.mark.parametrize("semantics", ["golem-1.1", "golem-1.2"])
+def test_kill_during_a_custom_durable_function(tmp_path: Path, semantics: str) -> None:
     with step_server() as server:
-        first = cli(tmp_path, "invoke", str(guest("golem-cloud")), "--worker", "w", "callback",
-                    json.dumps(server.base), '"a"')
+        first = cli(tmp_path, "invoke", str(guest("golem-cloud")), "--worker", "w", "--semantics", semantics,
+                    "callback", json.dumps(server.base), '"a"')
         assert first.returncode == 0, first.stderr
         assert first.stdout.strip() == '"0-a"'
         invoke_killed(tmp_path, server, "GET /callback?payload=b", "callback", json.dumps(server.base), '"b"')
