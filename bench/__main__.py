@@ -21,6 +21,8 @@ SECTIONS = [
     ("Our WASI vs wasmtime's built-in WASI (issue 3)", "bench.wasi_bench"),
     ("Durable HTTP (issue 3)", "bench.http_bench"),
     ("Oplog TUI on 100,000 entries (issue 5)", "bench.tui_bench"),
+    ("Crash exploration: points per second (issue 10)", "bench.explore_bench"),
+    ("Oplog replicas: commit latency (issue 12)", "bench.replica_bench"),  # absent until that work lands
 ]
 
 
