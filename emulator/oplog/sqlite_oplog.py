@@ -33,6 +33,9 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+_DECODED_LIMIT = 250_000  # decoded entries a store keeps in all (about 100-200 MB at most)
+
+
 class OplogTables(SqliteDatabase):
     """The workers and oplog tables (and the out-of-line payloads of large entries)."""
 
@@ -41,6 +44,11 @@ class OplogTables(SqliteDatabase):
         self._decoded: dict[str, tuple[int, list[tuple[int, OplogEntry]]]] = {}
         self._decode_lock = threading.Lock()
         super().__init__(path, readonly=readonly)
+
+    def close(self) -> None:
+        """Close the database and forget what was decoded."""
+        self._decoded.clear()
+        super().close()
 
     def create_worker(self, name: str, create_entry: Create) -> None:
         """Create worker ``name`` with ``create_entry`` at index 1; OplogError if it exists."""
@@ -124,6 +132,8 @@ class OplogTables(SqliteDatabase):
                     # not contiguous (an append-only oplog never is): serve what was read, remember nothing
                     return [(i, e) for i, e in known if start <= i <= stop] + fresh
                 known.extend(fresh)
+                if sum(len(k) for _, k in self._decoded.values()) + len(known) > _DECODED_LIMIT:
+                    self._decoded.clear()  # a bound on memory: keep the worker being read, forget the others
                 self._decoded[name] = (created[0][0], known)
             return known[start - 1:stop]
 
