@@ -101,7 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body()
         path = self.path
         n = self.server.record(path, body)
-        if path.startswith("/effect/"):
+        if "/effect/" in path:  # /effect/N, or /PREFIX/effect/N for a test that keeps its runs apart
             # Answer a little late, so that the guest's first future.get always finds nothing yet: the crash
             # points of a run then do not depend on how fast this machine happens to be.
             time.sleep(EFFECT_DELAY_S)

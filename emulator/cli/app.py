@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 from pathlib import Path
 
@@ -78,6 +79,8 @@ def cli(ctx: click.Context, data_dir: Path) -> None:
 
 def main() -> None:
     """Console entry point: EmulatorErrors become one clear line on stderr and a non-zero exit."""
+    if hasattr(signal, "SIGXFSZ"):  # past `ulimit -f`, get EFBIG (reported as such) instead of being killed
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         cli(standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):
@@ -91,3 +94,9 @@ def main() -> None:
     except EmulatorError as e:
         notes = "; ".join(getattr(e, "__notes__", []))
         fail(f"{e} ({notes})" if notes else str(e), 1)
+    except OSError as e:  # the system refused (no space, no permission...): say what and where, in one line
+        from emulator.oplog import dbfile
+
+        told = dbfile.os_error(e)
+        where = f" ({e.filename})" if e.filename and not isinstance(told, EmulatorError) else ""
+        fail(f"{told.strerror or told}{where}" if isinstance(told, OSError) else str(told), 1)

@@ -141,6 +141,43 @@ def fail(message: str, code: int = 1) -> NoReturn:
 CALL_SETTINGS = {"ignore_unknown_options": True}
 
 
+def checked_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A click callback: the worker name as given, after Golem's rules (an InvalidName, exit 2, if not)."""
+    from emulator.oplog import names  # here: `golem-emu --help` imports no storage code
+
+    return None if value is None else names.check_worker_name(value)
+
+
+def checked_component_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from emulator.oplog import names
+
+    return None if value is None else names.check_component_name(value)
+
+
+def wave_args(args: tuple[str, ...]) -> tuple[str, ...]:
+    """WAVE arguments as given, except `@FILE` (the file's text) and `-` (standard input, once), as curl and
+    golem-cli read theirs: values too large for a command line. A literal string starting with '@' is written
+    quoted: '"@x"'."""
+    out: list[str] = []
+    stdin_used = False
+    for n, arg in enumerate(args, start=1):
+        if arg == "-":
+            if stdin_used:
+                raise UsageError(f"argument {n} is '-' again: standard input can give only one argument")
+            stdin_used = True
+            out.append(sys.stdin.read().strip())
+        elif arg.startswith("@") and len(arg) > 1:
+            try:
+                out.append(Path(arg[1:]).read_text(encoding="utf-8").strip())
+            except (OSError, UnicodeDecodeError) as e:
+                why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+                raise UsageError(f"argument {n}: cannot read {arg[1:]!r} ({why}); @FILE reads a WAVE value from "
+                                 "a UTF-8 file") from None
+        else:
+            out.append(arg)
+    return tuple(out)
+
+
 def parse_env(pairs: tuple[str, ...], option: str = "--env") -> list[tuple[str, str]]:
     out = []
     for pair in pairs:

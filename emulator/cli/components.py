@@ -7,8 +7,18 @@ from pathlib import Path
 
 import click
 
-from emulator.cli.common import CALL_SETTINGS, Env, err_console, live, parse_env, print_result
+from emulator.cli.common import (
+    CALL_SETTINGS,
+    Env,
+    checked_component_name,
+    err_console,
+    live,
+    parse_env,
+    print_result,
+    wave_args,
+)
 from emulator.inspect import render
+from emulator.oplog import names
 from emulator.runtime.worker import Worker, keep_component, prepare_call
 
 
@@ -19,7 +29,8 @@ def component() -> None:
 
 @component.command("add")
 @click.argument("wasm", type=click.Path(path_type=Path))
-@click.option("--name", help="Component name (default: the file name without .wasm).")
+@click.option("--name", callback=checked_component_name,
+              help="Component name (default: the file name without .wasm).")
 @click.pass_obj
 def component_add(env: Env, wasm: Path, name: str | None) -> None:
     """Register WASM as the next version of a component; prints its version number."""
@@ -38,8 +49,8 @@ def component_add(env: Env, wasm: Path, name: str | None) -> None:
 @click.pass_obj
 def run(env: Env, component: Path, function: str | None, args: tuple[str, ...], env_pairs: tuple[str, ...]) -> None:
     """The quick path: a fresh worker, one call, its result and its oplog."""
-    name = f"{component.stem}-{uuid.uuid4().hex[:8]}"
-    call = prepare_call(env.runtime.load(component), function, args) if function is not None else None
+    name = names.derived_name(component.stem, uuid.uuid4().hex[:8])
+    call = prepare_call(env.runtime.load(component), function, wave_args(args)) if function is not None else None
     worker = live(Worker.open(env.runtime, env.store, name, component, env=parse_env(env_pairs),
                                components_dir=env.components_dir))
     try:

@@ -18,7 +18,15 @@ from typing import Any
 import click
 from rich.console import Console
 
-from emulator.cli.common import UNLIMITED_WIDTH, Env, err_console, out_console, stdout_console, width_option
+from emulator.cli.common import (
+    UNLIMITED_WIDTH,
+    Env,
+    checked_name,
+    err_console,
+    out_console,
+    stdout_console,
+    width_option,
+)
 from emulator.errors import UsageError
 from emulator.inspect import export, render
 from emulator.inspect.facts import worker_facts
@@ -93,7 +101,7 @@ def _selected(store: SqliteStore, name: str, start: int, end: int | None,
 
 
 @click.command()
-@click.argument("worker_name", metavar="WORKER")
+@click.argument("worker_name", metavar="WORKER", callback=checked_name)
 @click.option("--from", "start", type=click.IntRange(min=1), default=1, show_default=True,
               help="First oplog index to show.")
 @click.option("--to", "end", type=click.IntRange(min=1), default=None, help="Last oplog index to show.")
@@ -171,7 +179,7 @@ def _paged(width: int | None) -> Iterator[Any]:
 
 
 @click.command()
-@click.argument("worker_name", metavar="WORKER")
+@click.argument("worker_name", metavar="WORKER", callback=checked_name)
 @_format_option(("table", "json"))
 @width_option()
 @click.pass_obj
@@ -186,7 +194,7 @@ def show(env: Env, worker_name: str, fmt: str, width: int | None) -> None:
 
 
 @click.command()
-@click.argument("worker_name", metavar="[WORKER]", required=False)
+@click.argument("worker_name", metavar="[WORKER]", required=False, callback=checked_name)
 @click.option("--follow", "-f", is_flag=True, help="Start following the worker's oplog as it grows.")
 @click.option("--export-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Where the `e` key writes exported views.")

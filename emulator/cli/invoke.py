@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from emulator.cli.common import CALL_SETTINGS, Env, err_console, live, load, parse_env, print_result
+from emulator.cli.common import (
+    CALL_SETTINGS,
+    Env,
+    checked_name,
+    err_console,
+    live,
+    load,
+    parse_env,
+    print_result,
+    wave_args,
+)
 from emulator.errors import UsageError
 
 if TYPE_CHECKING:
@@ -24,7 +34,8 @@ SEMANTICS = ("golem-1.1", "golem-1.2")
 
 @click.command(context_settings=CALL_SETTINGS)
 @click.argument("component", type=click.Path(path_type=Path))
-@click.option("--worker", "-w", "worker_name", required=True, help="Worker name; created on first use.")
+@click.option("--worker", "-w", "worker_name", required=True, callback=checked_name,
+              help="Worker name; created on first use.")
 @click.option("--env", "-e", "env_pairs", multiple=True, metavar="K=V", help="Environment of a new worker.")
 @click.option("--arg", "worker_args", multiple=True, metavar="ARG", help="Command-line argument of a new worker.")
 @click.option("--idempotency-key", "-k", help="Invocation key; a known key returns its recorded result.")
@@ -46,6 +57,7 @@ def invoke(env: Env, component: Path, worker_name: str, env_pairs: tuple[str, ..
 
     When `golem-emu serve` runs for the data dir, the invocation runs there, on the worker's warm instance."""
     worker_env = parse_env(env_pairs)
+    args = wave_args(args)  # @FILE and -: read here, so that a server gets the values themselves
     # --wait and crash injection stay in this process: a crash point kills the process it is reached in.
     if not (no_server or wait_promise or show_crash_points or os.environ.get("GOLEM_EMU_CRASH_AT")):
         idempotency_key = idempotency_key or str(uuid.uuid4())  # ours, so a local retry continues the same call
@@ -100,7 +112,7 @@ def _through_server(env: Env, body: dict[str, object]) -> RemoteResult | None:
 
 
 @click.command()
-@click.argument("worker_name", metavar="WORKER")
+@click.argument("worker_name", metavar="WORKER", callback=checked_name)
 @click.option("--no-wait", is_flag=True, help="Retry failures at once instead of sleeping the policy's delays.")
 @click.pass_obj
 def resume(env: Env, worker_name: str, no_wait: bool) -> None:
@@ -117,12 +129,18 @@ def resume(env: Env, worker_name: str, no_wait: bool) -> None:
 
 
 @click.command()
-@click.argument("worker_name", metavar="WORKER")
+@click.argument("worker_name", metavar="WORKER", callback=checked_name)
 @click.argument("key", metavar="IDEMPOTENCY_KEY")
 @click.pass_obj
 def result(env: Env, worker_name: str, key: str) -> None:
     """Print the recorded result of an invocation by its idempotency key (exit 3 while it is unfinished)."""
-    summary = load(env, worker_name).summary()
+    store = env.readonly_store()  # reading only: works on a read-only data dir, never runs the worker
+    if not store.has_worker(worker_name):
+        names = ", ".join(store.worker_names()) or "none"
+        raise UsageError(f"no worker named {worker_name!r} (workers: {names})")
+    from emulator.lifecycle.status import summarize
+
+    summary = summarize([e for _, e in store.iter_entries(worker_name)])
     outcome = summary.invocations.get(key)
     if outcome is None:
         raise UsageError(f"worker {worker_name} has no invocation with idempotency key {key!r}")
@@ -135,7 +153,7 @@ def result(env: Env, worker_name: str, key: str) -> None:
 
 
 @click.command()
-@click.argument("worker_name", metavar="WORKER")
+@click.argument("worker_name", metavar="WORKER", callback=checked_name)
 @click.pass_obj
 def interrupt(env: Env, worker_name: str) -> None:
     """Interrupt a worker: a running one stops at once, a suspended or retrying one is marked interrupted."""

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from emulator.cli.common import Env, err_console, load, print_result
+from emulator.cli.common import Env, checked_name, err_console, load, print_result
 from emulator.errors import UsageError, WorkerFailed
 from emulator.lifecycle import management
 from emulator.runtime.worker import keep_component
 
 
 @click.command()
-@click.argument("worker_name", metavar="WORKER")
+@click.argument("worker_name", metavar="WORKER", callback=checked_name)
 @click.option("--to-index", type=int, help="Keep the oplog up to this index; drop everything after it.")
 @click.option("--last-invocations", type=int, help="Drop the last N invocations (their keys become reusable).")
 @click.pass_obj
@@ -26,8 +26,8 @@ def revert(env: Env, worker_name: str, to_index: int | None, last_invocations: i
 
 
 @click.command()
-@click.argument("worker_name", metavar="WORKER")
-@click.argument("new_name", metavar="NEW")
+@click.argument("worker_name", metavar="WORKER", callback=checked_name)
+@click.argument("new_name", metavar="NEW", callback=checked_name)
 @click.option("--at", "cut_off", type=int, required=True, help="Copy the oplog up to this index (at least 2).")
 @click.pass_obj
 def fork(env: Env, worker_name: str, new_name: str, cut_off: int) -> None:
@@ -44,7 +44,7 @@ def fork(env: Env, worker_name: str, new_name: str, cut_off: int) -> None:
 
 
 @click.command()
-@click.argument("worker_name", metavar="WORKER")
+@click.argument("worker_name", metavar="WORKER", callback=checked_name)
 @click.argument("component", type=click.Path(path_type=Path))
 @click.option("--mode", type=click.Choice(["automatic", "snapshot"]), default="automatic", show_default=True,
               help="automatic: replay the oplog on the new code; snapshot: save-snapshot, then load-snapshot.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from emulator.cli.common import Env, err_console, load, print_result
+from emulator.cli.common import Env, checked_name, err_console, load, print_result
 from emulator.errors import UsageError
 from emulator.lifecycle.leases import running_pid
 from emulator.lifecycle.status import WorkerStatus
@@ -16,7 +16,7 @@ def promise() -> None:
 
 
 @promise.command("complete")
-@click.argument("worker_name", metavar="WORKER")
+@click.argument("worker_name", metavar="WORKER", callback=checked_name)
 @click.argument("index", type=int)
 @click.argument("data")
 @click.option("--resume/--no-resume", default=True, show_default=True,

@@ -47,13 +47,14 @@ class Lease:
         self.worker = worker
 
     def __enter__(self) -> Lease:
-        holder = running_pid(self.store, self.worker)
-        if holder is not None and holder != os.getpid():
+        # One transaction checks and takes it: of processes starting at once, exactly one wins, and every
+        # other one gets this message (not a conflict on the oplog later).
+        holder = self.store.acquire_lease(self.worker, os.getpid(), int(time.time() * 1000), pid_alive)
+        if holder is not None:
             raise WorkerBusy(
                 f"worker {self.worker} is running in process {holder}; wait for it, or `golem-emu interrupt "
                 f"{self.worker}`"
             )
-        self.store.set_lease(self.worker, os.getpid(), int(time.time() * 1000))
         return self
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from emulator.errors import UsageError
 from emulator.lifecycle.leases import WorkerBusy, running_pid
@@ -82,16 +83,46 @@ def fork(store: Store, source: str, target: str, cut_off: int,
     store.append(target, 2, [*entries[1:cut_off], *extra])
 
 
-def current_component_hash(entries: Sequence[OplogEntry]) -> str:
-    """The hash of the component a worker runs now: its Create's, or the last successful update's."""
+def current_component(entries: Sequence[OplogEntry]) -> tuple[str, str]:
+    """(name, hash) of the component a worker runs now: its Create's, or the last successful update's."""
     create = entries[0]
     assert isinstance(create, Create)
-    current = create.component_hash
+    current = create.component, create.component_hash
     skipped = SkippedRegions.from_entries(entries)
     for idx, entry in enumerate(entries, start=1):
         if isinstance(entry, SuccessfulUpdate) and not skipped.contains(idx):
-            current = entry.target_hash
+            current = entry.target_component, entry.target_hash
     return current
+
+
+def wrong_component(store: Store, name: str, digest: str, file: Path, exports: Callable[[str], bool]) -> str | None:
+    """Why the component file `file` (sha256 `digest`, exporting the functions `exports` says yes to) is not one
+    existing worker `name` may be given, or None if it may: its current component, a rebuild of it (the same
+    file name), a version registered under its component's name, or another build that exports every function
+    the worker was invoked with (new code for it, which replay then checks). Anything else is a typo in a path:
+    bad input, refused before anything is written."""
+    first = store.read(name, 1, 1)
+    if not first:
+        return None
+    create = first[0][1]
+    assert isinstance(create, Create)
+    if digest == create.component_hash or file.stem == create.component:
+        return None  # the common case, without reading the whole oplog
+    entries = [e for _, e in store.read(name)]
+    component, current = current_component(entries)
+    if digest == current or file.stem == component or store.component_version(component, digest) is not None:
+        return None
+    invoked = {e.function_name for e in entries if isinstance(e, ExportedFunctionInvoked)}
+    missing = sorted(f for f in invoked if not exports(f))
+    if not missing:
+        return None
+    return (f"worker {name} runs component {component} (sha256 {current[:12]}), not {file.name} (which lacks "
+            f"{missing[0]}); use `golem-emu update {name} {file}` to change it, or a new worker name")
+
+
+def current_component_hash(entries: Sequence[OplogEntry]) -> str:
+    """The hash of the component a worker runs now: its Create's, or the last successful update's."""
+    return current_component(entries)[1]
 
 
 def snapshot_to_load(entries: Sequence[OplogEntry]) -> str | None:

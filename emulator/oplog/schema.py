@@ -1,8 +1,9 @@
 """The SQLite schema as a list of numbered migrations, and the check every opened file passes.
 
-A new database gets every migration in one transaction; an older one is upgraded, under the write lock,
-by the migrations it lacks when it is opened writable. Each migration only adds what newer data needs, so
-a read-only open reads an older file as it is. To change the schema, append a migration: never edit one.
+A new database gets every migration in one transaction (`creation`, run by dbfile.create); an older one is
+upgraded, under the write lock, by the migrations it lacks when it is opened writable. Each migration only
+adds what newer data needs, so a read-only open reads an older file as it is. To change the schema, append a
+migration: never edit one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emulator.errors import OplogError
+from emulator.oplog import dbfile
 
 APPLICATION_ID = 0x676F6C65  # "gole": lets us tell our files from other SQLite databases at a glance
 
@@ -62,7 +64,13 @@ assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "m
 
 def not_ours(path: Path, why: str) -> OplogError:
     """The error for a file that is not a golem-emu database."""
-    return OplogError(f"{path} is not a golem-emu database ({why}); move it away or pass another --data-dir")
+    return dbfile.foreign(path, why)
+
+
+def creation() -> list[str]:
+    """The statements that make a new, empty database of the current schema (run in one transaction)."""
+    return [*(stmt for m in MIGRATIONS for stmt in _statements(m.sql)),
+            f"INSERT INTO meta(schema_version) VALUES ({SCHEMA_VERSION})", f"PRAGMA application_id = {APPLICATION_ID}"]
 
 
 def _statements(sql: str) -> list[str]:
@@ -77,12 +85,13 @@ def _migrate(db: sqlite3.Connection, start: int) -> None:
 
 
 def _in_write_transaction(db: sqlite3.Connection, work: Callable[[], None]) -> None:
-    db.execute("BEGIN IMMEDIATE")
     try:
+        db.execute("BEGIN IMMEDIATE")
         work()
         db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:
+            db.execute("ROLLBACK")
         raise
 
 
@@ -91,17 +100,9 @@ def ensure(db: sqlite3.Connection, path: Path, readonly: bool) -> None:
     app_id = db.execute("PRAGMA application_id").fetchone()[0]
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not tables and app_id == 0:
-        if readonly:
-            raise not_ours(path, "it is empty")
-
-        def create() -> None:  # re-check under the write lock: another process may have initialised it meanwhile
-            if not db.execute("SELECT 1 FROM sqlite_master").fetchone():
-                _migrate(db, 0)
-                db.execute("INSERT INTO meta(schema_version) VALUES (?)", (SCHEMA_VERSION,))
-                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-
-        _in_write_transaction(db, create)
-        return ensure(db, path, readonly)
+        # Never started over: a new database is made whole by dbfile.create, so an empty one here was
+        # emptied by something else (a truncate, a failed copy), and starting it over would lose its workers.
+        raise not_ours(path, "it is empty")
     if app_id != APPLICATION_ID or "meta" not in tables:
         raise not_ours(path, "it holds other data")
     row = db.execute("SELECT schema_version FROM meta").fetchone()

@@ -13,10 +13,9 @@ from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from emulator.errors import OplogConflict, OplogError
-from emulator.oplog import schema
+from emulator.errors import OplogError
+from emulator.oplog import dbfile, schema
 
 
 class SqliteDatabase:
@@ -27,21 +26,17 @@ class SqliteDatabase:
         self.readonly = readonly
         # One connection shared by threads (the TUI reads from workers); the lock serialises its use.
         self._lock = threading.Lock()
-        if not readonly:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        elif not self.path.is_file():
+        if readonly and not self.path.is_file():
             raise OplogError(f"no golem-emu database at {self.path}; check --data-dir")
-        uri = f"file:{quote(str(self.path.absolute()))}?mode={'ro' if readonly else 'rwc'}"
+        if not readonly and not self.path.exists():  # only where there is none: a file is never started over
+            dbfile.create(self.path, schema.creation())
         try:
-            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves instead of Python's deferred BEGIN,
-            # which could fail with SQLITE_BUSY on upgrade from reader to writer without waiting.
-            self._db = sqlite3.connect(
-                uri, uri=True, isolation_level=None, check_same_thread=False, timeout=5.0
-            )
+            self._db = dbfile.connect(self.path, readonly=readonly)
         except sqlite3.Error as e:
             raise self._error(e) from e
         try:
             self._db.execute("PRAGMA busy_timeout = 5000")
+            schema.ensure(self._db, self.path, readonly)  # first: a file not ours is refused before any write
             if not readonly:
                 if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     self._db.execute("PRAGMA journal_mode = WAL")
@@ -50,7 +45,6 @@ class SqliteDatabase:
                 # power loss or OS crash may drop the last commits, which golem-emu does not promise to
                 # survive. FULL would fsync every commit and cost most of the append throughput.
                 self._db.execute("PRAGMA synchronous = NORMAL")
-            schema.ensure(self._db, self.path, readonly)
         except BaseException as e:
             self._db.close()
             if isinstance(e, sqlite3.Error):
@@ -58,18 +52,7 @@ class SqliteDatabase:
             raise
 
     def _error(self, e: sqlite3.Error) -> OplogError:
-        code = getattr(e, "sqlite_errorname", "")
-        if code in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
-            return schema.not_ours(self.path, str(e))
-        if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-            return OplogConflict(f"{self.path} stayed locked by another process for 5 s; stop it or retry")
-        if code.startswith("SQLITE_READONLY") or (self.readonly and "readonly" in str(e)):
-            return OplogError(f"{self.path} is read-only ({e}); open it writable or check file permissions")
-        if code.startswith("SQLITE_CANTOPEN"):
-            return OplogError(f"cannot open {self.path} ({e}); check the path and its permissions")
-        if code.startswith("SQLITE_FULL"):
-            return OplogError(f"{self.path}: the disk is full; free some space and retry")
-        return OplogError(f"{self.path}: {e}")
+        return dbfile.sqlite_error(e, self.path, readonly=self.readonly)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -79,18 +62,20 @@ class SqliteDatabase:
                 f"{self.path} was opened read-only; writes need a store opened with SqliteStore(path)"
             )
         with self._lock:
+            db = self._db
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as e:
-                raise self._error(e) from e
-            try:
-                yield self._db
-                self._db.execute("COMMIT")
+                # BEGIN inside the try: a KeyboardInterrupt arriving just after it must still roll back, or the
+                # connection stays inside a transaction and its next BEGIN fails ("cannot start a transaction
+                # within a transaction").
+                db.execute("BEGIN IMMEDIATE")
+                yield db
+                db.execute("COMMIT")
             except BaseException as e:
-                try:
-                    self._db.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass  # the rollback failing must never hide the error that caused it
+                if db.in_transaction:
+                    try:
+                        db.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass  # the rollback failing must never hide the error that caused it
                 if isinstance(e, sqlite3.Error):
                     raise self._error(e) from e
                 raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from emulator.oplog.sqlite_base import SqliteDatabase
@@ -85,6 +86,16 @@ class CoordinationTables(SqliteDatabase):
                 db.execute("DELETE FROM leases WHERE worker = ?", (worker,))
             else:
                 db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (worker, pid, since))
+
+    def acquire_lease(self, worker: str, pid: int, since: int, alive: Callable[[int], bool]) -> int | None:
+        """Take `worker`'s lease for `pid` unless a live other process holds it; that process's pid if so.
+        The check and the take are one transaction, so of processes starting at once exactly one wins."""
+        with self._write() as db:
+            row = db.execute("SELECT pid FROM leases WHERE worker = ?", (worker,)).fetchone()
+            if row is not None and int(row[0]) != pid and alive(int(row[0])):
+                return int(row[0])
+            db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (worker, pid, since))
+        return None
 
     def request(self, worker: str, kind: str, at: int) -> None:
         """Leave a request (e.g. "interrupt") for the process running `worker`."""

@@ -10,6 +10,7 @@ from os import PathLike
 from typing import Any
 
 from emulator.errors import OplogConflict, OplogError, WorkerNotFound
+from emulator.oplog import names
 from emulator.oplog.codec import EXTERNAL_MARKER, decode, encode, encode_external
 from emulator.oplog.entries import Create, OplogEntry
 from emulator.oplog.sqlite_base import SqliteDatabase
@@ -52,6 +53,7 @@ class OplogTables(SqliteDatabase):
 
     def create_worker(self, name: str, create_entry: Create) -> None:
         """Create worker ``name`` with ``create_entry`` at index 1; OplogError if it exists."""
+        names.check_worker_name(name)  # every way of making a worker ends here: CLI, Python API, forks
         if create_entry.worker_name != name:
             raise OplogError(f"the Create entry names worker {create_entry.worker_name!r}, not {name!r}")
         body = encode(create_entry)

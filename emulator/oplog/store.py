@@ -7,7 +7,7 @@ directory). Nothing outside this package asks which class a store is: it asks th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from os import PathLike
 from pathlib import Path
 from types import TracebackType
@@ -100,6 +100,9 @@ class Store(OplogStore, Protocol):
 
     def set_lease(self, worker: str, pid: int | None, since: int = 0) -> None:
         """Declare (pid) or clear (None) which process runs `worker`."""
+
+    def acquire_lease(self, worker: str, pid: int, since: int, alive: Callable[[int], bool]) -> int | None:
+        """Take `worker`'s lease for `pid` in one step unless a live other process holds it; its pid if so."""
 
     def request(self, worker: str, kind: str, at: int) -> None:
         """Leave a request (e.g. "interrupt") for the process running `worker`."""

@@ -1,4 +1,4 @@
-"""Interrupts delivered to a running worker (its lease is lifecycle/leases.py's).
+"""Interrupts delivered to a running worker (its lease is lifecycle/leases.py's), and Ctrl-C.
 
 While a worker runs, a shared watcher thread polls the store for interrupt requests; on one it bumps the engine's
 epoch, which stops the guest at its next epoch check (every store is created with a one-tick deadline, so
@@ -7,10 +7,14 @@ nothing else ever trips it).
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
+from typing import Any
 
 import wasmtime
 
@@ -102,3 +106,62 @@ class _Poller:
                             watcher.deliver()
             except EmulatorError:
                 continue  # a busy database: look again next time
+
+
+class CtrlC:
+    """Ctrl-C while a worker runs, delivered at a safe point.
+
+    Python raises KeyboardInterrupt between any two bytecodes: inside a wasmtime callback it is swallowed
+    (the guest runs on), and between an SQL BEGIN and its COMMIT it would leave a transaction open. So while
+    the guest runs, the first Ctrl-C only bumps the engine's epoch: the guest stops at its next epoch check,
+    after the host call in progress (and its oplog entry) is complete, and the invocation loop turns that into
+    KeyboardInterrupt. Outside the guest, or on a second Ctrl-C, KeyboardInterrupt is raised at once.
+    Only the main thread receives signals, so elsewhere this does nothing.
+    """
+
+    def __init__(self, engine: wasmtime.Engine) -> None:
+        self.engine = engine
+        self.pressed = False
+        self.in_guest = 0
+        self._previous_handler: Any = None
+        self._previous: CtrlC | None = None
+        self._installed = False
+
+    def __enter__(self) -> CtrlC:
+        global _current
+        if threading.current_thread() is threading.main_thread():
+            self._previous_handler = signal.signal(signal.SIGINT, self._on_sigint)
+            self._previous, _current = _current, self
+            self._installed = True
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        global _current
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous_handler)
+            _current = self._previous
+
+    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        if self.pressed or not self.in_guest:
+            raise KeyboardInterrupt
+        self.pressed = True
+        self.engine.increment_epoch()
+
+
+_current: CtrlC | None = None  # the CtrlC of the invocation running in this process's main thread
+
+
+@contextmanager
+def guest_running() -> Iterator[None]:
+    """Around a call into the guest: a Ctrl-C meanwhile stops the guest instead of raising at once."""
+    ctrl_c = _current if threading.current_thread() is threading.main_thread() else None
+    if ctrl_c is None:
+        yield
+        return
+    if ctrl_c.pressed:
+        raise KeyboardInterrupt
+    ctrl_c.in_guest += 1
+    try:
+        yield
+    finally:
+        ctrl_c.in_guest -= 1

@@ -21,7 +21,7 @@ from emulator.lifecycle.status import WorkerSummary
 from emulator.oplog.entries import Error, Exited, ExportedFunctionInvoked, Interrupted, Log, Suspend
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import Store
-from emulator.runtime.control import InterruptWatcher
+from emulator.runtime.control import CtrlC, InterruptWatcher
 from emulator.runtime.engine import ExportedFunction
 from emulator.runtime.instance import Instance
 from emulator.signals import ExitSignal, JumpSignal, SuspendSignal, UserInterrupt
@@ -102,13 +102,13 @@ class Executor:
         """Run invocation `key` to its end, holding the worker's lease and watching for interrupts."""
         store, name = self.worker.store, self.worker.name
         if self.worker.private:
-            return self._loop(export, request, key, started, None)
-        with Lease(store, name), InterruptWatcher(store, name, self.engine) as watcher:
-            return self._loop(export, request, key, started, watcher)
+            return self._loop(export, request, key, started, None, None)
+        with Lease(store, name), InterruptWatcher(store, name, self.engine) as watcher, CtrlC(self.engine) as ctrl_c:
+            return self._loop(export, request, key, started, watcher, ctrl_c)
 
     def _loop(
         self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool,
-        watcher: InterruptWatcher | None,
+        watcher: InterruptWatcher | None, ctrl_c: CtrlC | None,
     ) -> InvocationResult:
         worker = self.worker
         while True:
@@ -144,9 +144,15 @@ class Executor:
             except (NondeterminismError, GuestTrap, Unsupported) as e:
                 error: EmulatorError = e
             except wasmtime.WasmtimeError as e:
+                if ctrl_c is not None and ctrl_c.pressed:
+                    worker.drop_instance()  # as UserInterrupt: no Error entry, recovery continues the call
+                    raise KeyboardInterrupt from None
                 if watcher is not None and watcher.requested.is_set():
                     return self._stopped(Interrupted(), "interrupted", key, export, INTERRUPTED)
                 error = self.classify_trap(e, inst)
+                if isinstance(error, OplogError):  # the storage failed (a full disk): not the guest's failure
+                    worker.drop_instance()
+                    raise error from None
             delay = self._record_failure(error)
             if delay is None:
                 raise error

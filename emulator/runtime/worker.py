@@ -6,6 +6,7 @@ The invocation loop (retries, interrupts, suspension, failure classification) is
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from base64 import b64decode
 from collections.abc import Callable, Sequence
@@ -15,12 +16,13 @@ from typing import Any
 
 from emulator import values
 from emulator.chaos.points import Chaos
-from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, UsageError, WorkerFailed
+from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, OplogError, UsageError, WorkerFailed
 from emulator.host.context import HostContext, WorkerInfo, host_context
 from emulator.lifecycle import summary_rows
-from emulator.lifecycle.management import current_component_hash, snapshot_to_load
+from emulator.lifecycle.management import current_component_hash, snapshot_to_load, wrong_component
 from emulator.lifecycle.retry import Clock
 from emulator.lifecycle.status import SummaryCache, WorkerStatus, WorkerSummary
+from emulator.oplog import dbfile, names
 from emulator.oplog.entries import Create, ExportedFunctionCompleted, ExportedFunctionInvoked, OplogEntry
 from emulator.oplog.kinds import Semantics
 from emulator.oplog.oplog import Oplog
@@ -28,6 +30,7 @@ from emulator.oplog.store import Store
 from emulator.replay.state import describe
 from emulator.runtime import component_files, updates
 from emulator.runtime.catalog import component_uuid, list_workers
+from emulator.runtime.control import guest_running
 from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
 from emulator.runtime.executor import Executor, InvocationResult
 from emulator.runtime.instance import Instance, call_snapshot
@@ -64,6 +67,19 @@ def _current_code(
     if given.sha256 == current or store.component_version(create.component, given.sha256) is None or not kept.exists():
         return given
     return runtime.load(kept, expect_digest=current)
+
+
+def _refuse_wrong_component(store: Store, name: str, given: LoadedComponent) -> None:
+    def exports(function: str) -> bool:
+        try:
+            given.find_export(function)
+        except EmulatorError:
+            return False
+        return True
+
+    why = wrong_component(store, name, given.sha256, given.path, exports)
+    if why is not None:
+        raise UsageError(why)
 
 
 def keep_component(loaded: LoadedComponent, components_dir: Path) -> Path:
@@ -119,16 +135,24 @@ class Worker:
         chaos: Chaos | None = None, clock: Clock | None = None, components_dir: Path | None = None,
     ) -> Worker:
         """Recover worker `name`, creating it (Create entry, index 1) on first use."""
+        names.check_worker_name(name)
         loaded = runtime.load(component)
         check_imports(loaded, runtime.wasi)
+        _refuse_wrong_component(store, name, loaded)
         if components_dir is not None:
             keep_component(loaded, components_dir)
         if not store.has_worker(name):
             version = store.register_component(loaded.path.stem, loaded.sha256)
-            Oplog.create(store, Create(
-                worker_name=name, component=loaded.path.stem, component_hash=loaded.sha256, component_version=version,
-                args=tuple(args), env=tuple(env), semantics=semantics or Semantics.GOLEM_1_1,
-            ))
+            try:
+                Oplog.create(store, Create(
+                    worker_name=name, component=loaded.path.stem, component_hash=loaded.sha256,
+                    component_version=version, args=tuple(args), env=tuple(env),
+                    semantics=semantics or Semantics.GOLEM_1_1,
+                ))
+            except OplogError:
+                if not store.has_worker(name):
+                    raise
+                _refuse_wrong_component(store, name, loaded)  # another process created it just now
         loaded = _current_code(runtime, store, name, loaded, components_dir)
         worker = cls(runtime, store, name, loaded, chaos, clock)
         if semantics is not None and semantics != worker.create.semantics:
@@ -300,9 +324,16 @@ class Worker:
         return self.store.data_dir
 
     def sandbox(self) -> Path:
-        """The worker's private directory beside its oplog database: <data-dir>/sandbox/<worker>."""
-        sandbox = self.data_dir() / "sandbox" / self.name
-        sandbox.mkdir(parents=True, exist_ok=True)
+        """The worker's private directory in the data dir, emptied: every new instance replays the whole oplog,
+        and with it the guest's filesystem calls, which rebuild the files. (Golem gives each instance a new
+        temporary directory and does the same: the filesystem is not journaled, only stat's times are.)"""
+        sandbox = names.sandbox_dir(self.data_dir(), self.name)
+        try:
+            if sandbox.exists():
+                shutil.rmtree(sandbox)
+            sandbox.mkdir(parents=True)
+        except OSError as e:
+            raise dbfile.os_error(e, sandbox) from e
         return sandbox
 
     def _replay(self, inst: Instance) -> None:
@@ -325,7 +356,8 @@ class Worker:
         inst.ctx.idempotency_key = key
         inst.ctx.trap_cause = None
         func = inst.func(export)
-        result: Any = func(inst.store, *args)
+        with guest_running():  # a Ctrl-C now stops the guest at its next epoch check, not mid host call
+            result: Any = func(inst.store, *args)
         func.post_return(inst.store)
         response = None if export.result is None else values.format(result, export.result)
         replay = inst.ctx.replay

@@ -19,6 +19,7 @@ from emulator.errors import EmulatorError
 from emulator.inspect import export
 from emulator.inspect.facts import replicas
 from emulator.inspect.index import KINDS
+from emulator.oplog import names
 from emulator.tui.kind_picker import KindPicker
 from emulator.tui.messages import (
     EntryHighlighted,
@@ -290,7 +291,7 @@ class OplogScreen(Screen[None]):
     def action_export(self) -> None:
         """Write the current view to a JSON file in the export directory."""
         stamp = datetime.fromtimestamp(self.oplog_app.clock(), tz=UTC).strftime("%Y%m%d-%H%M%S")
-        path = self.oplog_app.export_dir / f"{self.source.worker}-oplog-{stamp}.json"
+        path = self.oplog_app.export_dir / f"{names.path_component(self.source.worker)}-oplog-{stamp}.json"
         self._export(path)
 
     @work(thread=True, exclusive=True, group="export")

@@ -134,9 +134,29 @@ def test_crash_points_are_listed_and_a_listed_point_is_killed(tmp_path: Path) ->
     assert kinds == 1
 
 
+def _wait_until_running(db: Path, worker: str, proc: subprocess.Popen[str]) -> None:
+    """Until the process holds the worker's lease and has journaled a host call (the guest is running)."""
+    import sqlite3
+    import time
+    from contextlib import closing
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+                    leased = conn.execute("SELECT 1 FROM leases WHERE worker = ?", (worker,)).fetchone()
+                    calls = conn.execute("SELECT COUNT(*) FROM oplog WHERE worker = ?", (worker,)).fetchone()
+                if leased and calls[0] > 3:
+                    return
+            except sqlite3.Error:
+                pass  # being created by the other process
+        time.sleep(0.05)
+    raise AssertionError(f"worker {worker} never started running")
+
+
 def test_ctrl_c_stops_the_guest_and_resume_continues(tmp_path: Path) -> None:
     import signal
-    import time
 
     data = tmp_path / "data"
     wasm = str(wat_component("clock_loop", tmp_path))
@@ -144,7 +164,7 @@ def test_ctrl_c_stops_the_guest_and_resume_continues(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "emulator", "--data-dir", str(data), "invoke", wasm, "-w", "c",
                              "-k", "long", "spin", "300000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env)
-    time.sleep(1.0)
+    _wait_until_running(data / "oplog.db", "c", proc)  # Ctrl-C in the guest, not while Python starts up
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

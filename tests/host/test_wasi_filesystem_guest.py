@@ -13,6 +13,7 @@ from wasmtime.component import Variant
 from emulator.cli.common import cache_dir
 from emulator.host.context import HostContext, WorkerInfo
 from emulator.oplog.entries import Create
+from emulator.oplog.names import sandbox_dir
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import SqliteStore
 from emulator.replay.durability import Durability
@@ -43,9 +44,10 @@ def secret(tmp_path: Path) -> Iterator[Path]:
 
 
 def _outside(tmp_path: Path) -> list[Path]:
-    sandbox = tmp_path / "sandbox" / "w"
+    # the probe's directory, and the one a Worker named "w" gets in the data dir <tmp>
+    sandboxes = (tmp_path / "sandbox" / "w", sandbox_dir(tmp_path, "w"))
     return sorted(p for p in tmp_path.rglob("*")
-                  if p != sandbox and sandbox not in p.parents and not p.name.startswith("oplog.db"))
+                  if all(p != s and s not in p.parents for s in sandboxes) and not p.name.startswith("oplog.db"))
 
 
 class Probe:
@@ -109,8 +111,8 @@ def test_worker_sandbox_survives_replay_and_stays_confined(
     assert worker.invoke("write-file", ['"../secret.txt"', '"x"']).response == f'err("{DENIED}")'
     assert worker.invoke("read-file", ['"../secret.txt"']).response == f'err("{DENIED}")'
     worker.close()
-    assert (tmp_path / "sandbox" / "w" / "a.txt").read_text() == "one"
+    assert (sandbox_dir(tmp_path, "w") / "a.txt").read_text() == "one"
 
-    again = Worker.open(golem_runtime, store, "w", guest("fs-probe"))  # replays the writes against the sandbox
+    again = Worker.open(golem_runtime, store, "w", guest("fs-probe"))  # replays the writes into a fresh sandbox
     assert again.invoke("read-file", ['"a.txt"']).response == 'ok("one")'
     again.close()

@@ -1,8 +1,9 @@
 """wasi:filesystem types and preopens over the worker's sandbox directory, preopened as "/".
 
 As in Golem, only `preopens.get-directories` and `descriptor.stat`/`stat-at` are journaled (stat: the access and
-modification times only, the status-change time is always none); every other operation runs again on replay
-against the sandbox, which holds what the earlier run left there.
+modification times only, the status-change time is always none); every other operation runs again on replay.
+The worker gives every new instance an empty sandbox (as Golem gives each a new temporary directory), so the
+replayed operations rebuild exactly the files the guest had.
 """
 
 from __future__ import annotations

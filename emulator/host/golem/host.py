@@ -11,6 +11,7 @@ from emulator.host import _convert as cv
 from emulator.host.context import HostContext, unsupported
 from emulator.lifecycle import management
 from emulator.lifecycle.retry import DEFAULT_POLICY
+from emulator.oplog import names
 from emulator.oplog.entries import (
     READ_REMOTE,
     WRITE_LOCAL,
@@ -80,8 +81,17 @@ def poll_promise(ctx: HostContext, pid: Any) -> bytes | None:
     )
 
 
+def _checked(function: str, name: str) -> str:
+    """A worker name the guest gave, by Golem's rules; a trap naming the call if it breaks them."""
+    try:
+        return names.check_worker_name(name)
+    except names.InvalidName as e:
+        raise GuestTrap(f"{function}: {e}") from None
+
+
 def complete_promise(ctx: HostContext, pid: Any, data: bytes) -> bool:
     worker, index = _promise_key(ctx, pid)
+    _checked("complete-promise", worker)
     return ctx.durability.call(
         "golem:api::complete_promise", WRITE_LOCAL, [worker, index, cv.b64(data)],
         lambda: ctx.store.complete_promise(worker, index, bytes(data)),
@@ -219,8 +229,8 @@ def get_self_uri(ctx: HostContext, function_name: str) -> Any:
 
 
 def fork_worker(ctx: HostContext, source: Any, target: Any, cut_off: int) -> None:
-    _, src = cv.worker_id_parts(source)
-    _, tgt = cv.worker_id_parts(target)
+    src = _checked("fork-worker", cv.worker_id_parts(source)[1])
+    tgt = _checked("fork-worker", cv.worker_id_parts(target)[1])
 
     def live() -> None:
         ctx.oplog.commit()  # forking ourselves must see everything we did so far
@@ -233,6 +243,7 @@ def fork_worker(ctx: HostContext, source: Any, target: Any, cut_off: int) -> Non
 
 def fork(ctx: HostContext, new_name: str) -> str:
     me = ctx.worker.name
+    _checked("fork", new_name)
 
     def live() -> str:
         ctx.oplog.commit()
@@ -250,7 +261,7 @@ def fork(ctx: HostContext, new_name: str) -> str:
 
 
 def revert_worker(ctx: HostContext, wid: Any, target: Any) -> None:
-    _, name = cv.worker_id_parts(wid)
+    name = _checked("revert-worker", cv.worker_id_parts(wid)[1])
     how, amount = cv.tag(target), int(target.payload)
 
     def live() -> None:
@@ -264,7 +275,7 @@ def revert_worker(ctx: HostContext, wid: Any, target: Any) -> None:
 
 
 def update_worker(ctx: HostContext, wid: Any, target_version: int, mode: Any) -> None:
-    _, name = cv.worker_id_parts(wid)
+    name = _checked("update-worker", cv.worker_id_parts(wid)[1])
     how = "snapshot" if cv.tag(mode) == "snapshot-based" else "automatic"
 
     def live() -> None:
