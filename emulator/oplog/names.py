@@ -24,6 +24,7 @@ from emulator.errors import UsageError
 MAX_NAME_BYTES = 512  # Golem: "Worker name must be between 1 and 512 characters" (it counts UTF-8 bytes)
 _READABLE = 40  # how much of the name a directory keeps for people; the hash makes it unique
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_PLAIN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
 
 
 class InvalidName(UsageError):
@@ -78,6 +79,12 @@ def _shown(name: str) -> str:
     """The name quoted for an error line: escapes control characters, shortens a very long one."""
     text = repr(name)
     return text if len(text) <= 80 else f"{text[:60]}...' ({len(name)} characters)"
+
+
+def file_stem(name: str) -> str:
+    """A file name part for worker `name` that people read (an export, say): the name itself when it is plain
+    (letters, digits, '_', '-', '.', not starting with '.'), else `path_component`'s form."""
+    return name if _PLAIN.fullmatch(name) else path_component(name)
 
 
 def sandbox_dir(data_dir: Path, name: str) -> Path:

@@ -291,7 +291,7 @@ class OplogScreen(Screen[None]):
     def action_export(self) -> None:
         """Write the current view to a JSON file in the export directory."""
         stamp = datetime.fromtimestamp(self.oplog_app.clock(), tz=UTC).strftime("%Y%m%d-%H%M%S")
-        path = self.oplog_app.export_dir / f"{names.path_component(self.source.worker)}-oplog-{stamp}.json"
+        path = self.oplog_app.export_dir / f"{names.file_stem(self.source.worker)}-oplog-{stamp}.json"
         self._export(path)
 
     @work(thread=True, exclusive=True, group="export")
