@@ -82,6 +82,10 @@ def main() -> None:
         with console.status("measuring: cost against history (builds oplogs by real invocations)"):
             cells = scale_bench.measure(args.quick)
         figures += scale_bench.figures(cells)
+    if wanted("bench.explore_bench"):
+        from bench import explore_bench
+        with console.status("measuring: crash points explored per second (issue 10)"):
+            figures += explore_bench.figures(args.quick)
     if figures:
         console.print(_targets(figures))
     if cells:

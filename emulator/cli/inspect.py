@@ -150,6 +150,10 @@ def oplog(env: Env, worker_name: str, start: int, end: int | None, query: str | 
                                              fit=fit))
             shown += len(chunk)
             chunk_size = _TABLE_CHUNK
+        for crash in store.crashes(worker_name):  # kept beside the oplog, so exports stay Golem-shaped
+            if start <= crash.died_after and (end is None or crash.died_after <= end):
+                console.print(f"[bold red]process {crash.pid} died[/] after entry {crash.died_after}; process "
+                              f"{crash.resumed_by} resumed the worker from there", soft_wrap=True)
     if query is not None or shown == 0:
         err_console.print(f"{shown} of {length} entries" + (" match" if query else ""), style="dim")
 

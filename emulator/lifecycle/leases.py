@@ -11,7 +11,7 @@ import time
 from types import TracebackType
 
 from emulator.errors import EmulatorError
-from emulator.oplog.store import Store
+from emulator.oplog.store import Crash, Store
 
 INTERRUPT = "interrupt"  # the request `golem-emu interrupt` leaves for the process running a worker
 
@@ -47,6 +47,11 @@ class Lease:
         self.worker = worker
 
     def __enter__(self) -> Lease:
+        lease = self.store.lease(self.worker)
+        if lease is not None and lease[0] != os.getpid() and not pid_alive(lease[0]):
+            # A clean exit clears its lease: the process that left this one died holding the worker.
+            self.store.record_crash(self.worker, Crash(self.store.last_index(self.worker), lease[0], os.getpid(),
+                                                       int(time.time() * 1000)))
         # One transaction checks and takes it: of processes starting at once, exactly one wins, and every
         # other one gets this message (not a conflict on the oplog later).
         holder = self.store.acquire_lease(self.worker, os.getpid(), int(time.time() * 1000), pid_alive)

@@ -57,6 +57,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE TABLE summaries(worker TEXT PRIMARY KEY, through INTEGER NOT NULL, data TEXT NOT NULL)
             WITHOUT ROWID;
     """),
+    # Outside the Golem-shaped oplog on purpose, so exports stay Golem's: where a process holding a worker died
+    # (its lease was left behind, as a kill -9 leaves it) and which process took the worker over there.
+    Migration(4, "processes that died holding a worker, and who resumed it", """
+        CREATE TABLE crashes(worker TEXT NOT NULL, died_after INTEGER NOT NULL, pid INTEGER NOT NULL,
+            resumed_by INTEGER NOT NULL, at INTEGER NOT NULL);
+    """),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrations are numbered 1, 2, ..."

@@ -15,6 +15,15 @@ class PromiseState(NamedTuple):
     payload: bytes | None
 
 
+class Crash(NamedTuple):
+    """A process that died holding a worker: the last durable index then, its pid, who resumed, when (ms)."""
+
+    died_after: int
+    pid: int
+    resumed_by: int
+    at: int
+
+
 class Replica(NamedTuple):
     """A replica of a worker's oplog and the last index it holds."""
 
@@ -96,6 +105,21 @@ class CoordinationTables(SqliteDatabase):
                 return int(row[0])
             db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (worker, pid, since))
         return None
+
+    def record_crash(self, worker: str, crash: Crash) -> None:
+        """Remember that a process died holding `worker` and another took it over (a side table)."""
+        with self._write() as db:
+            db.execute("INSERT INTO crashes VALUES (?, ?, ?, ?, ?)",
+                       (worker, crash.died_after, crash.pid, crash.resumed_by, crash.at))
+
+    def crashes(self, worker: str) -> list[Crash]:
+        """Where processes died holding `worker`, oldest first (none in a database older than the table)."""
+        try:
+            rows = self._query("SELECT died_after, pid, resumed_by, at FROM crashes WHERE worker = ? ORDER BY at",
+                               (worker,))
+        except Exception:  # noqa: BLE001 - a read-only open of an older file has no such table
+            return []
+        return [Crash(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
 
     def request(self, worker: str, kind: str, at: int) -> None:
         """Leave a request (e.g. "interrupt") for the process running `worker`."""

@@ -15,10 +15,10 @@ from typing import Protocol
 
 from emulator.oplog.entries import Create, OplogEntry
 from emulator.oplog.schema import APPLICATION_ID, SCHEMA_VERSION
-from emulator.oplog.sqlite_coordination import CoordinationTables, PromiseState, Replica
+from emulator.oplog.sqlite_coordination import CoordinationTables, Crash, PromiseState, Replica
 from emulator.oplog.sqlite_oplog import OplogTables
 
-__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "OplogStore", "PromiseState", "Replica", "SqliteStore", "Store"]
+__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "Crash", "OplogStore", "PromiseState", "Replica", "SqliteStore", "Store"]
 
 
 class OplogStore(Protocol):
@@ -103,6 +103,12 @@ class Store(OplogStore, Protocol):
 
     def acquire_lease(self, worker: str, pid: int, since: int, alive: Callable[[int], bool]) -> int | None:
         """Take `worker`'s lease for `pid` in one step unless a live other process holds it; its pid if so."""
+
+    def record_crash(self, worker: str, crash: Crash) -> None:
+        """Remember that a process died holding `worker` and another took it over (outside the oplog)."""
+
+    def crashes(self, worker: str) -> list[Crash]:
+        """Where processes died holding `worker`, oldest first."""
 
     def request(self, worker: str, kind: str, at: int) -> None:
         """Leave a request (e.g. "interrupt") for the process running `worker`."""

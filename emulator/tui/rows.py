@@ -89,8 +89,10 @@ def gutter(index: OplogIndex, idx: int) -> Text:
     return out
 
 
-def row_text(cols: Columns, idx: int, entry: OplogEntry, function: str, lanes: Text, *, skipped: bool) -> Text:
-    """One table line; skipped entries dim and struck through, errors in red."""
+def row_text(cols: Columns, idx: int, entry: OplogEntry, function: str, lanes: Text, *, skipped: bool,
+             crash: str | None = None) -> Text:
+    """One table line; skipped entries dim and struck through, errors in red; `crash` marks where a process
+    died (after this entry) and which one resumed the worker."""
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append_text(lanes)
     line.append_text(_cell(str(idx), cols.index, "dim", right=True))
@@ -102,7 +104,10 @@ def row_text(cols: Columns, idx: int, entry: OplogEntry, function: str, lanes: T
     line.append_text(_cell(function, cols.function))
     line.append(" ")
     summary_style = "red" if entry.kind == "error" else ""
-    line.append_text(_cell(render.brief(entry), cols.summary, summary_style))
+    summary = Text(render.brief(entry), style=summary_style)
+    if crash is not None:
+        summary = Text(f"{crash} ", style="bold red") + summary
+    line.append_text(_cell(summary, cols.summary))
     if skipped:
         line.stylize(render.SKIPPED_STYLE, len(lanes))
     return line

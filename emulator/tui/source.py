@@ -57,6 +57,8 @@ class OplogSource:
         self._cache_size = cache_size
         self.lock = threading.RLock()
         self.entries_read = 0  # decoded for display (not counting the index pass), for the benchmark
+        # Where processes died holding the worker (a side table beside the oplog), by the last durable index.
+        self.crashes = {c.died_after: c for c in store.crashes(worker)}
 
     # -- rows -----------------------------------------------------------------------------------------------
 
@@ -239,6 +241,7 @@ class OplogSource:
             if added <= 0:
                 return 0
             self.last = last
+        self.crashes = {c.died_after: c for c in self.store.crashes(self.worker)}  # a resume may have added one
         if self.index.length >= last - added:  # keep an up-to-date index current; a first pass catches up itself
             self.index.update(self.store)
         while self.filter_step():

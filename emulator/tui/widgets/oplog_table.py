@@ -111,8 +111,10 @@ class OplogTable(ScrollView, can_focus=True):
         index = self.source.index
         with index.lock:
             skipped = index.is_skipped(idx)
+        crash = self.source.crashes.get(idx)
+        marker = None if crash is None else f"✝ process {crash.pid} died here; {crash.resumed_by} resumed"
         text = row_text(self.columns(), idx, entry, self.source.function_of(idx, entry), gutter(index, idx),
-                        skipped=skipped)
+                        skipped=skipped, crash=marker)
         if is_cursor:
             text.stylize(self._cursor_style)
         text.stylize_before(self._base_style)
