@@ -47,6 +47,8 @@ class HostContext:
     sandbox: Path | None = None  # the worker's private directory, preopened as "/"; None: no filesystem
     # Workers forked by this invocation (fork, fork-worker): resumed once the invocation finishes.
     forked: list[str] = field(default_factory=list)
+    # oplog-commit(n): blocks until n replicas hold the given index; None when the worker has no replicator.
+    wait_for_replicas: Callable[[int, int], object] | None = None
     _next_resource: int = 1
 
     @property

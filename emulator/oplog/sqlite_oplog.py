@@ -195,3 +195,31 @@ class OplogTables(SqliteDatabase):
             db.executemany("INSERT INTO oplog(worker, idx, body, kind, timestamp) VALUES (?, ?, ?, ?, ?)", rows)
             if parts:
                 db.executemany("INSERT INTO payloads(worker, idx, part, data) VALUES (?, ?, ?, ?)", parts)
+
+    def replace_oplog(self, name: str, entries: Sequence[OplogEntry]) -> None:
+        """Replace the worker's whole oplog by ``entries`` (index 1 on) in one transaction; promises stay.
+
+        Failover uses it to make a replica's copy the primary one; no entries deletes the worker. The
+        worker's created_at moves on, so that every store's decoded entries of the old history are dropped.
+        """
+        if entries and not isinstance(entries[0], Create):
+            raise OplogError(f"worker {name!r}: a replacement oplog must start with its Create entry")
+        rows = []
+        parts: list[tuple[str, int, int, bytes]] = []
+        for n, e in enumerate(entries, start=1):
+            body, external = encode_external(e)
+            rows.append((name, n, body, e.kind, e.timestamp))
+            parts.extend((name, n, k, data) for k, data in enumerate(external))
+        self._decoded.pop(name, None)
+        with self._write() as db:
+            old = db.execute("SELECT created_at FROM workers WHERE name = ?", (name,)).fetchone()
+            for table, column in (("workers", "name"), ("oplog", "worker"), ("payloads", "worker")):
+                db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
+            if not rows:
+                db.execute("DELETE FROM promises WHERE worker = ?", (name,))
+                return
+            born = entries[0].timestamp if old is None else int(old[0]) + 1
+            db.execute("INSERT INTO workers(name, created_at) VALUES (?, ?)", (name, born))
+            db.executemany("INSERT INTO oplog(worker, idx, body, kind, timestamp) VALUES (?, ?, ?, ?, ?)", rows)
+            if parts:
+                db.executemany("INSERT INTO payloads(worker, idx, part, data) VALUES (?, ?, ?, ?)", parts)

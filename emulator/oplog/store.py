@@ -53,6 +53,9 @@ class OplogStore(Protocol):
     def append(self, name: str, first_index: int, entries: Sequence[OplogEntry]) -> None:
         """Append atomically at ``first_index``; OplogConflict unless the last index is ``first_index-1``."""
 
+    def replace_oplog(self, name: str, entries: Sequence[OplogEntry]) -> None:
+        """Replace the worker's whole oplog by ``entries`` in one transaction (failover); none deletes it."""
+
     def create_promise(self, worker: str, idx: int) -> None:
         """Create a pending promise (SET NX: an existing promise is left alone)."""
 

@@ -9,6 +9,7 @@ decides by the retry policy whether and when to try again (semantics §8, §9).
 from __future__ import annotations
 
 import random
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -21,6 +22,7 @@ from emulator.lifecycle.status import WorkerSummary
 from emulator.oplog.entries import Error, Exited, ExportedFunctionInvoked, Interrupted, Log, Suspend
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import Store
+from emulator.replication.replicator import Replicator, ReplicaWaitInterrupted
 from emulator.runtime.control import CtrlC, InterruptWatcher
 from emulator.runtime.engine import ExportedFunction
 from emulator.runtime.instance import Instance
@@ -97,14 +99,36 @@ class Executor:
         self.clock: Clock = clock or RealClock()
         self.rng = random.Random()
         self.attempts = 0  # executions of the last failed invocation, for reports
+        self._replicator: tuple[Replicator, InterruptWatcher | None] | None = None  # while an invocation runs
 
     def run(self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool) -> InvocationResult:
         """Run invocation `key` to its end, holding the worker's lease and watching for interrupts."""
         store, name = self.worker.store, self.worker.name
-        if self.worker.private:
-            return self._loop(export, request, key, started, None, None)
-        with Lease(store, name), InterruptWatcher(store, name, self.engine) as watcher, CtrlC(self.engine) as ctrl_c:
-            return self._loop(export, request, key, started, watcher, ctrl_c)
+        with ExitStack() as held:
+            watcher: InterruptWatcher | None = None
+            ctrl_c: CtrlC | None = None
+            if not self.worker.private:  # a private worker (an exploration's trial) is held by nobody else
+                held.enter_context(Lease(store, name))
+                watcher = held.enter_context(InterruptWatcher(store, name, self.engine))
+                ctrl_c = held.enter_context(CtrlC(self.engine))
+            self._replicator = (held.enter_context(Replicator(store, name)), watcher)
+            try:
+                return self._loop(export, request, key, started, watcher, ctrl_c)
+            finally:
+                self._replicator = None
+
+    def committed(self, index: int) -> None:
+        """The worker's oplog committed up to `index`: tell this process's replicator, if one runs."""
+        if self._replicator is not None:
+            self._replicator[0].committed(index)
+
+    def wait_for_replicas(self, replicas: int, index: int) -> tuple[float, dict[int, int]]:
+        """oplog-commit(n): (seconds waited, replica -> last index); no wait outside an invocation."""
+        if self._replicator is None:
+            return 0.0, {}
+        replicator, watcher = self._replicator
+        waited = replicator.wait(replicas, index, None if watcher is None else watcher.requested)
+        return waited, replicator.positions()
 
     def _loop(
         self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool,
@@ -143,6 +167,8 @@ class Executor:
                 return self._stopped(Exited(), "exited", key, export, str(x))
             except (NondeterminismError, GuestTrap, Unsupported) as e:
                 error: EmulatorError = e
+            except ReplicaWaitInterrupted:  # interrupted inside oplog-commit's wait, not in guest code
+                return self._stopped(Interrupted(), "interrupted", key, export, INTERRUPTED)
             except wasmtime.WasmtimeError as e:
                 if ctrl_c is not None and ctrl_c.pressed:
                     worker.drop_instance()  # as UserInterrupt: no Error entry, recovery continues the call

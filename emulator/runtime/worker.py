@@ -99,6 +99,8 @@ class Worker:
         self.runtime = runtime
         self.chaos = chaos
         self.on_output: Callable[[str, str], None] | None = None  # shows guest output as it is journaled
+        # Told after each oplog-commit(n): (n, index, seconds waited, replica -> last index).
+        self.on_replica_wait: Callable[[int, int, float, dict[int, int]], None] | None = None
         self.store = store
         self.name = name
         self.loaded = loaded
@@ -288,9 +290,16 @@ class Worker:
         self.oplog = Oplog(self.store, self.name)
         entries = [e for _, e in self.oplog.read()]
         ctx = self.context(entries)
-        if self.chaos is not None:
-            chaos, name = self.chaos, self.name
-            self.oplog.on_commit = lambda first, batch: chaos.on_commit(name, first, batch)
+        ctx.wait_for_replicas = self._wait_for_replicas
+        chaos, name, executor = self.chaos, self.name, self.executor
+
+        def on_commit(first: int, batch: Sequence[OplogEntry]) -> None:
+            executor.committed(first + len(batch) - 1)  # first: a crash right after a commit keeps replicating
+            if chaos is not None:
+                chaos.on_commit(name, first, batch)
+
+        self.oplog.on_commit = on_commit
+        if chaos is not None:
             ctx.durability.before_persist = lambda idx, function: chaos.before_persist(name, idx, function)
         inst = Instance(self.runtime, self.loaded, ctx, self.info)
         self.instance = inst
@@ -301,6 +310,12 @@ class Worker:
                 raise GuestTrap(f"load-snapshot failed while recovering from the update snapshot: {failure}")
         self._replay(inst)
         return inst
+
+    def _wait_for_replicas(self, replicas: int, index: int) -> float:
+        waited, positions = self.executor.wait_for_replicas(replicas, index)
+        if self.on_replica_wait is not None:
+            self.on_replica_wait(replicas, index, waited, positions)
+        return waited
 
     def context(self, entries: list[OplogEntry]) -> HostContext:
         """A host context for a new instance of this worker, replaying `entries`."""

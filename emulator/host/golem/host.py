@@ -120,8 +120,11 @@ def set_oplog_index(ctx: HostContext, target: int) -> None:
 
 
 def oplog_commit(ctx: HostContext, replicas: int) -> None:
+    # Live only and never journaled (as Golem): commit, then wait until `replicas` replicas hold it all.
     if ctx.replay.is_live():
         ctx.oplog.commit()
+        if ctx.wait_for_replicas is not None:
+            ctx.wait_for_replicas(replicas, ctx.oplog.committed_index())
 
 
 def mark_begin_operation(ctx: HostContext) -> int:

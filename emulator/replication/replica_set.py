@@ -1,0 +1,212 @@
+"""The replicas of one worker: their files, what each holds, and delivery of what is due.
+
+Each replica is a SQLite file of its own (``<data-dir>/replicas/replica-<R>.db``) with the same schema as
+the primary oplog, so a replica can be read, checked and promoted with the tools that read the primary.
+A replica holds a prefix of the primary's oplog; its last index is the only state replication needs, so
+a process killed in the middle of a delivery leaves nothing to repair: the next one goes on from there.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from emulator.errors import OplogConflict, OplogError
+from emulator.oplog.entries import Create, OplogEntry
+from emulator.oplog.store import OplogStore, SqliteStore
+from emulator.replication.schedule import Batch, arrival_ms, deliverable
+from emulator.replication.settings import ReplicaSettings, SettingsReader, replica_path
+
+__all__ = ["ReplicaSet", "catch_up", "now_ms", "replica_rows"]
+
+
+def now_ms() -> float:
+    """Wall-clock milliseconds, the unit of entry timestamps and partition ends."""
+    return time.time() * 1000
+
+
+class ReplicaSet:
+    """What this process knows of ``worker``'s replicas, and the deliveries it makes to them.
+
+    ``committed`` records a commit of the primary as it happens; commits made by earlier processes are found
+    in the primary and dated by their entries' timestamps, so a later process catches up what is due.
+    """
+
+    def __init__(self, data_dir: Path, primary: OplogStore, worker: str) -> None:
+        self.data_dir = data_dir
+        self.primary = primary
+        self.worker = worker
+        self.settings = ReplicaSettings()
+        self.positions: dict[int, int] = {}
+        self._reader = SettingsReader(data_dir)
+        self._stores: dict[int, SqliteStore] = {}
+        self._batches: list[Batch] = []
+        self._known = 0  # the last primary index some batch covers
+        self._entries: dict[int, OplogEntry] = {}  # read from the primary, not yet on every replica
+        self._arrivals: dict[tuple[int, Batch], tuple[tuple[Any, ...], float]] = {}
+
+    # -- commits --------------------------------------------------------------------------------------------
+
+    def committed(self, index: int, at_ms: float) -> None:
+        """The primary holds every entry up to ``index`` since ``at_ms``."""
+        if index > self._known:
+            self._batches.append(Batch(index, at_ms))
+            self._known = index
+
+    def discover(self) -> None:
+        """Find commits this process was not told about (an earlier or another process made them)."""
+        last = self.primary.last_index(self.worker)
+        if last < self._known:  # the primary lost entries (failover, deletion): start again from it
+            self._reset()
+        if last <= self._known:
+            return
+        if not self.positions:
+            self._known = last  # no replicas: nothing to schedule
+            return
+        start = min([self._known, *self.positions.values()]) + 1
+        stamps: dict[int, float] = {}
+        for idx, entry in self.primary.read(self.worker, start, last):
+            self._entries[idx] = entry
+            if idx > self._known:
+                stamps[idx] = float(entry.timestamp)
+        # One batch per distinct timestamp: entries made in the same millisecond travel together.
+        fresh = sorted(stamps)
+        for n, idx in enumerate(fresh):
+            if n + 1 == len(fresh) or stamps[fresh[n + 1]] != stamps[idx]:
+                self.committed(idx, stamps[idx])
+
+    def _reset(self) -> None:
+        self._batches, self._known, self._entries, self._arrivals = [], 0, {}, {}
+        for r, store in self._stores.items():
+            self.positions[r] = store.last_index(self.worker)
+
+    # -- replicas ---------------------------------------------------------------------------------------------
+
+    def refresh_settings(self) -> ReplicaSettings:
+        """Re-read the settings; open the files of added replicas and close those of removed ones."""
+        settings = self._reader.get()
+        self.settings = settings
+        for r in [r for r in self._stores if r > settings.count]:
+            self._stores.pop(r).close()
+            self.positions.pop(r, None)
+        for r in range(1, settings.count + 1):
+            if r not in self._stores:
+                store = SqliteStore(replica_path(self.data_dir, r))
+                self._stores[r] = store
+                position = store.last_index(self.worker)
+                if position > self.primary.last_index(self.worker):
+                    # Ahead of the primary: a failover stopped before cutting this replica back. What it
+                    # holds beyond the primary is another history; copy the primary's afresh.
+                    store.delete_worker(self.worker)
+                    position = 0
+                self.positions[r] = position
+        return settings
+
+    def step(self, now: float) -> float | None:
+        """Deliver to each replica what has reached it by ``now``; ms of the next arrival, if any."""
+        settings = self.refresh_settings()
+        if not settings.count:
+            return None
+        self.discover()
+        wake: float | None = None
+        for r, position in sorted(self.positions.items()):
+            target, nxt = deliverable(settings, r, position, self._batches, now, self.arrival)
+            if target > position:
+                self._deliver(r, position, target)
+            if nxt is not None:
+                wake = nxt if wake is None else min(wake, nxt)
+        self._trim()
+        return wake
+
+    def _deliver(self, replica: int, position: int, target: int) -> None:
+        missing = [i for i in range(position + 1, target + 1) if i not in self._entries]
+        if missing:
+            self._entries.update(self.primary.read(self.worker, missing[0], target))
+        entries = [self._entries[i] for i in range(position + 1, target + 1)]
+        store = self._stores[replica]
+        try:
+            if position == 0:
+                create = entries.pop(0)
+                if not isinstance(create, Create):
+                    raise OplogError(f"worker {self.worker!r}: the primary's entry 1 is not its Create entry")
+                store.create_worker(self.worker, create)
+            store.append(self.worker, max(position, 1) + 1, entries)
+        except OplogConflict:  # the replica holds another history of this name (deleted, then recreated)
+            store.delete_worker(self.worker)
+            self.positions[replica] = 0
+            return
+        except OplogError:
+            if store.last_index(self.worker) != position:  # same reason, seen as "already exists"
+                store.delete_worker(self.worker)
+                self.positions[replica] = 0
+                return
+            raise
+        self.positions[replica] = target
+
+    def _trim(self) -> None:
+        low = min(self.positions.values(), default=self._known)
+        if self._batches and self._batches[0].last <= low:
+            self._batches = [b for b in self._batches if b.last > low]
+        for idx in [i for i in self._entries if i <= low]:
+            del self._entries[idx]
+        if len(self._arrivals) > 4 * len(self._batches) * max(1, len(self.positions)) + 64:
+            self._arrivals = {k: v for k, v in self._arrivals.items() if k[1] in self._batches}
+
+    def arrival(self, replica: int, batch: Batch) -> float:
+        """``schedule.arrival_ms``, cached while the settings stay the same."""
+        s = self.settings
+        key = (s.lag_min_ms, s.lag_max_ms, s.drop, s.seed)
+        hit = self._arrivals.get((replica, batch))
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        value = arrival_ms(s, replica, batch)
+        self._arrivals[(replica, batch)] = (key, value)
+        return value
+
+    def store(self, replica: int) -> SqliteStore:
+        """The open file of replica ``replica``."""
+        return self._stores[replica]
+
+    def close(self) -> None:
+        """Close every replica file."""
+        for store in self._stores.values():
+            store.close()
+        self._stores.clear()
+
+
+def catch_up(data_dir: Path, primary: OplogStore, worker: str, now: float | None = None) -> dict[int, int]:
+    """Deliver what is due by ``now`` to ``worker``'s replicas (no process holds it); each one's last index."""
+    replicas = ReplicaSet(data_dir, primary, worker)
+    try:
+        replicas.step(now_ms() if now is None else now)
+        return dict(replicas.positions)
+    finally:
+        replicas.close()
+
+
+def replica_rows(data_dir: Path, worker: str, primary_last: int, now: float | None = None) -> list[dict[str, Any]]:
+    """Each replica's last index of ``worker`` and how far it is behind the primary, read-only."""
+    from emulator.replication.settings import load
+
+    settings = load(data_dir)
+    moment = now_ms() if now is None else now
+    rows = []
+    for r in range(1, settings.count + 1):
+        path = replica_path(data_dir, r)
+        last = 0
+        if path.is_file():
+            try:
+                store = SqliteStore.open_readonly(path)
+            except OplogError:
+                store = None  # a file still being initialised by its first writer
+            if store is not None:
+                try:
+                    last = store.last_index(worker)
+                finally:
+                    store.close()
+        heals = settings.partitioned_until(r, moment)
+        rows.append({"replica": r, "last_index": last, "lag": max(0, primary_last - last),
+                     "delay": settings.describe_lag(),
+                     "partition": f"{(heals - moment) / 1000:.1f} s" if heals is not None else ""})
+    return rows
