@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "new": ("project", "Create a guest project in DIRECTORY that builds (`make`) and is crash-tested (`make test`)."),
     "oplog": ("inspect", "Show a worker's oplog, or the part of it selected by --from/--to and --query."),
     "promise": ("promises", "Complete promises that workers await."),
+    "replicas": ("replicas", "Simulated replicas of the oplog: what oplog-commit(n) waits for, and what a lost "
+                             "primary loses."),
     "result": ("invoke", "Print the recorded result of an invocation by its idempotency key (exit 3 while it is "
                          "unfinished)."),
     "resume": ("invoke", "Continue a worker's unfinished invocation (interrupted, suspended, crashed or retrying)."),

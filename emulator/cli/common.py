@@ -194,8 +194,19 @@ def show_output(stream: str, text: str) -> None:
     err_console.file.flush()
 
 
+def show_replica_wait(replicas: int, index: int, waited: float, positions: dict[int, int]) -> None:
+    """After a guest's oplog-commit(n): how long it waited, and how many replicas hold the commit."""
+    if not positions:
+        err_console.print(f"[dim]oplog-commit({replicas}): no replicas, returned after the commit[/]")
+        return
+    holding = sum(1 for p in positions.values() if p >= index)
+    err_console.print(f"[dim]oplog-commit({replicas}): {holding} of {len(positions)} replicas hold index {index} "
+                      f"after waiting {waited * 1000:.0f} ms[/]")
+
+
 def live(worker: Worker) -> Worker:
     worker.on_output = show_output
+    worker.on_replica_wait = show_replica_wait
     return worker
 
 

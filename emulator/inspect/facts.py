@@ -87,5 +87,5 @@ def _pending_promises(store: OplogStore, name: str, noops: list[int]) -> list[in
 
 def replicas(store: Store, worker: str, last_index: int) -> list[dict[str, Any]]:
     """The replicas of ``worker``'s oplog as the store reports them, each with how far it lags behind."""
-    return [{"name": r.name, "last_index": r.last_index, "lag": last_index - r.last_index}
-            for r in store.replicas(worker)]
+    return [{"name": r.name, "last_index": r.last_index, "lag": max(0, last_index - r.last_index),
+             "delay": r.delay, "partition": r.partition} for r in store.replicas(worker)]

@@ -224,5 +224,6 @@ def facts_view(facts: dict[str, Any]) -> RenderableType:
         t.add_row("replicas", Text("none"))
     else:
         t.add_row("replicas", Text("\n".join(
-            ", ".join(f"{k}={v}" for k, v in r.items()) for r in reps)))
+            f"{r['name']}: index {r['last_index']} ({r['lag']} behind), lag {r.get('delay') or '?'}"
+            + (f", partitioned for {r['partition']}" if r.get("partition") else "") for r in reps)))
     return t

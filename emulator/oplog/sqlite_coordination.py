@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import NamedTuple
 
+from emulator.errors import OplogError
+from emulator.oplog import replica_settings
 from emulator.oplog.sqlite_base import SqliteDatabase
+from emulator.oplog.sqlite_oplog import OplogTables
 
 
 class PromiseState(NamedTuple):
@@ -25,10 +30,12 @@ class Crash(NamedTuple):
 
 
 class Replica(NamedTuple):
-    """A replica of a worker's oplog and the last index it holds."""
+    """A replica of a worker's oplog, the last index it holds, its configured lag and any partition."""
 
     name: str
     last_index: int
+    delay: str = ""  # the configured lag, as "50 ms" or "10..80 ms"
+    partition: str = ""  # how long until its partition heals, as "3.5 s"; empty when it is connected
 
 
 class CoordinationTables(SqliteDatabase):
@@ -139,6 +146,28 @@ class CoordinationTables(SqliteDatabase):
         return [str(r[0]) for r in rows]
 
     def replicas(self, worker: str) -> list[Replica]:
-        """The replicas of `worker`'s oplog: none yet, as golem-emu keeps one copy (the replica work fills
-        this in)."""
-        return []
+        """The data dir's replicas (replica-settings and ``replicas/replica-<R>.db``) and how far each holds
+        `worker`'s oplog; read-only, as the files are now (`golem-emu replicas status` also delivers what is due).
+        """
+        settings = replica_settings.load(self.path.parent)
+        now = time.time() * 1000
+        out = []
+        for r in range(1, settings.count + 1):
+            heals = settings.partitioned_until(r, now)
+            last = _replica_last(replica_settings.replica_path(self.path.parent, r), worker)
+            out.append(Replica(f"replica-{r}", last, settings.describe_lag(),
+                               f"{(heals - now) / 1000:.1f} s" if heals is not None else ""))
+        return out
+
+
+def _replica_last(path: Path, worker: str) -> int:
+    if not path.is_file():
+        return 0
+    try:
+        replica = OplogTables(path, readonly=True)
+    except OplogError:
+        return 0  # being created by its first writer
+    try:
+        return replica.last_index(worker)
+    finally:
+        replica.close()

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emulator.errors import UsageError
+from emulator.oplog.replica_settings import load, replica_path
 from emulator.oplog.store import SqliteStore
 from emulator.replication.replica_set import catch_up
-from emulator.replication.settings import load, replica_path
 
 __all__ = ["Failover", "fail_primary"]
 

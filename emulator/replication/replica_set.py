@@ -14,11 +14,11 @@ from typing import Any
 
 from emulator.errors import OplogConflict, OplogError
 from emulator.oplog.entries import Create, OplogEntry
+from emulator.oplog.replica_settings import ReplicaSettings, SettingsReader, replica_path
 from emulator.oplog.store import OplogStore, SqliteStore
 from emulator.replication.schedule import Batch, arrival_ms, deliverable
-from emulator.replication.settings import ReplicaSettings, SettingsReader, replica_path
 
-__all__ = ["ReplicaSet", "catch_up", "now_ms", "replica_rows"]
+__all__ = ["ReplicaSet", "catch_up", "now_ms"]
 
 
 def now_ms() -> float:
@@ -183,30 +183,3 @@ def catch_up(data_dir: Path, primary: OplogStore, worker: str, now: float | None
         return dict(replicas.positions)
     finally:
         replicas.close()
-
-
-def replica_rows(data_dir: Path, worker: str, primary_last: int, now: float | None = None) -> list[dict[str, Any]]:
-    """Each replica's last index of ``worker`` and how far it is behind the primary, read-only."""
-    from emulator.replication.settings import load
-
-    settings = load(data_dir)
-    moment = now_ms() if now is None else now
-    rows = []
-    for r in range(1, settings.count + 1):
-        path = replica_path(data_dir, r)
-        last = 0
-        if path.is_file():
-            try:
-                store = SqliteStore.open_readonly(path)
-            except OplogError:
-                store = None  # a file still being initialised by its first writer
-            if store is not None:
-                try:
-                    last = store.last_index(worker)
-                finally:
-                    store.close()
-        heals = settings.partitioned_until(r, moment)
-        rows.append({"replica": r, "last_index": last, "lag": max(0, primary_last - last),
-                     "delay": settings.describe_lag(),
-                     "partition": f"{(heals - moment) / 1000:.1f} s" if heals is not None else ""})
-    return rows

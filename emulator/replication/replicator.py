@@ -12,9 +12,9 @@ import time
 from types import TracebackType
 
 from emulator.errors import EmulatorError
+from emulator.oplog.replica_settings import SettingsReader
 from emulator.oplog.store import Store
 from emulator.replication.replica_set import ReplicaSet, now_ms
-from emulator.replication.settings import SettingsReader
 
 __all__ = ["ReplicaWaitInterrupted", "Replicator"]
 

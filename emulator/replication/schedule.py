@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from emulator.replication.settings import ReplicaSettings
+from emulator.oplog.replica_settings import ReplicaSettings
 
 __all__ = ["Batch", "arrival_ms", "deliverable"]
 

@@ -15,8 +15,9 @@ from emulator.cli import cli
 from emulator.cli.inspect import COMMANDS
 from emulator.inspect.export import parse_document, parse_jsonl
 from emulator.oplog.entries import READ_LOCAL, Create, ImportedFunctionInvoked, Log
-from emulator.oplog.store import Replica, SqliteStore
+from emulator.oplog.store import SqliteStore
 from tests.conftest import golem_emu
+from tests.replica_files import hold
 from tests.tui.sample import build_sample
 
 
@@ -140,14 +141,15 @@ def test_show(data: Path) -> None:
     assert idle["status"] == "idle" and idle["retry"]["policy"] is None and idle["pending_promises"] == []
 
 
-def test_show_lists_the_replicas_the_store_reports(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    known = {"shop": [Replica("r1", 25), Replica("r2", 20)], "idle": [Replica("r3", 1)]}
-    monkeypatch.setattr(SqliteStore, "replicas", lambda self, worker: known.get(worker, []))
+def test_show_lists_each_replica_file_with_its_lag(data: Path) -> None:
+    hold(data, "shop", [25, 20, 0], lag_ms=40)
     facts = json.loads(run(data, "show", "shop", "--format", "json").output)
-    assert [(r["name"], r["lag"]) for r in facts["replicas"]] == [("r1", 0), ("r2", 5)]
+    assert [(r["name"], r["last_index"], r["lag"]) for r in facts["replicas"]] == [
+        ("replica-1", 25, 0), ("replica-2", 20, 5), ("replica-3", 0, 25)]
+    assert "replica-2: index 20 (5 behind), lag 40 ms" in run(data, "show", "shop").output
 
 
-def test_a_store_reports_no_replicas_yet(data: Path) -> None:
+def test_a_store_without_replica_settings_reports_none(data: Path) -> None:
     with SqliteStore(data / "oplog.db", readonly=True) as store:
         assert store.replicas("shop") == []
     tables = {r[0] for r in sqlite3.connect(data / "oplog.db").execute("SELECT name FROM sqlite_master")}

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from textual.widgets import SelectionList
 
-from emulator.oplog.store import Replica, SqliteStore
 from emulator.tui.kind_picker import KindPicker
 from emulator.tui.widgets.replica_panel import ReplicaPanel
 from emulator.tui.workers_screen import WorkersScreen
+from tests.replica_files import hold
 from tests.tui.harness import make_app, oplog_screen, run_app, screen_text, settle
 
 
@@ -181,14 +181,12 @@ def test_replica_panel_appears_only_with_replicas(sample_db: Path, monkeypatch: 
         assert not app.screen.query_one(ReplicaPanel).display
 
     run_app(app, without)
-    # The store is where replicas come from (none yet); the panel shows whatever it reports.
-    monkeypatch.setattr(SqliteStore, "replicas",
-                        lambda self, worker: [Replica("replica-a", 21)] if worker == "shop" else [])
+    hold(sample_db.parent, "shop", [21])  # a real replica file holding entries 1..21
     app = make_app(sample_db)
 
     async def with_one(pilot: Any) -> None:
         assert app.screen.query_one(ReplicaPanel).display
-        row = next(line for line in screen_text(app).splitlines() if "replica-a" in line)
-        assert row.replace("│", " ").split() == ["replica-a", "21", "4"]  # 25 entries, replica at 21
+        row = next(line for line in screen_text(app).splitlines() if "replica-1" in line)
+        assert row.replace("│", " ").split() == ["replica-1", "21", "4", "0", "ms"]  # 25 entries, replica at 21
 
     run_app(app, with_one)

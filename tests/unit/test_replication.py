@@ -12,10 +12,10 @@ import pytest
 
 from emulator.errors import OplogError, UsageError
 from emulator.oplog import Oplog, SqliteStore
+from emulator.oplog import replica_settings as rs
 from emulator.oplog.entries import Create, Log
-from emulator.replication import settings as rs
 from emulator.replication.failover import fail_primary
-from emulator.replication.replica_set import ReplicaSet, catch_up, replica_rows
+from emulator.replication.replica_set import ReplicaSet, catch_up
 from emulator.replication.schedule import Batch, arrival_ms, deliverable
 
 T0 = 1_000_000.0  # entry timestamps and "now" in these tests
@@ -156,16 +156,13 @@ def test_commits_told_as_they_happen_are_dated_by_the_commit(data: Path) -> None
         replicas.close()
 
 
-def test_rows_show_each_replica_behind_the_primary(data: Path) -> None:
+def test_the_store_reports_each_replica_file(data: Path) -> None:
     primary = primary_with(data, [T0 + 10, T0 + 500])
-    configure(data, count=2, lag_min_ms=5, lag_max_ms=5, partitions={2: T0 + 2000})
-    assert replica_rows(data, "w", 3, now=T0) == [
-        {"replica": 1, "last_index": 0, "lag": 3, "delay": "5 ms", "partition": ""},
-        {"replica": 2, "last_index": 0, "lag": 3, "delay": "5 ms", "partition": "2.0 s"},
-    ]
+    configure(data, count=2, lag_min_ms=5, lag_max_ms=5, partitions={2: 1e15})  # partitioned for ever
+    assert [(r.name, r.last_index, r.delay, bool(r.partition)) for r in primary.replicas("w")] == [
+        ("replica-1", 0, "5 ms", False), ("replica-2", 0, "5 ms", True)]
     catch_up(data, primary, "w", now=T0 + 100)
-    rows = replica_rows(data, "w", 3, now=T0 + 100)
-    assert [(r["last_index"], r["lag"]) for r in rows] == [(2, 1), (0, 3)]
+    assert [r.last_index for r in primary.replicas("w")] == [2, 0]
 
 
 # -- failover -----------------------------------------------------------------------------------------------

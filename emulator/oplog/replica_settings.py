@@ -1,4 +1,4 @@
-"""Replica settings of a data dir: how many replicas, their lag, drops and partitions.
+"""Replica settings of a data dir (how many replicas, their lag, drops and partitions) and their files.
 
 They live in ``<data-dir>/replicas/settings.json`` so that every process (the one running a worker, a CLI
 command in another terminal, the TUI) reads the same values, and a change takes effect while a worker runs.
