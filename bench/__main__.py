@@ -22,7 +22,7 @@ SECTIONS = [
     ("Durable HTTP (issue 3)", "bench.http_bench"),
     ("Oplog TUI on 100,000 entries (issue 5)", "bench.tui_bench"),
     ("Crash exploration: points per second (issue 10)", "bench.explore_bench"),
-    ("Oplog replicas: commit latency (issue 12)", "bench.replica_bench"),  # absent until that work lands
+    ("Replica simulation: commit latency against lag, throughput with replicas (issue 12)", "bench.replica_bench"),
 ]
 
 

@@ -1,0 +1,70 @@
+"""Replica simulation (issue 12): a commit's wait against the configured lag, and durable-call throughput with
+no replicas and with three, measured in the same run."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from emulator.cli.common import cache_dir
+from emulator.oplog.store import SqliteStore
+from emulator.replication import settings as rs
+from emulator.runtime.engine import Runtime
+from emulator.runtime.worker import Worker
+
+BUILD = Path(__file__).resolve().parent.parent / "guests" / "build"
+
+Row = tuple[str, str]
+
+
+def _commit_waits(runtime: Runtime, lag_ms: int, commits: int) -> list[float]:
+    """Seconds each of `commits` oplog-commit(2) calls waited, with 3 replicas `lag_ms` behind."""
+    waits: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        rs.save(data, rs.ReplicaSettings(count=3, lag_min_ms=lag_ms, lag_max_ms=lag_ms))
+        with SqliteStore(data / "oplog.db") as store:
+            w = Worker.open(runtime, store, "commit", BUILD / "replicated.wasm")
+            w.invoke("commit", ["2"])  # the guest's first-call setup stays out of the measure
+            w.on_replica_wait = lambda n, index, waited, positions: waits.append(waited)
+            for _ in range(commits):
+                w.invoke("commit", ["2"])
+            w.close()
+    return waits
+
+
+def _durable_call_rate(runtime: Runtime, replicas: int, calls: int) -> float:
+    """Durable host calls per second of `spin(calls)` with `replicas` replicas (10 ms lag) replicating it live."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        rs.save(data, rs.ReplicaSettings(count=replicas, lag_min_ms=10, lag_max_ms=10))
+        with SqliteStore(data / "oplog.db") as store:
+            w = Worker.open(runtime, store, "spin", BUILD / "bench.wasm")
+            w.invoke("spin", ["10"])
+            start = time.perf_counter()
+            w.invoke("spin", [str(calls)])
+            elapsed = time.perf_counter() - start
+            w.close()
+    return calls / elapsed
+
+
+def run(quick: bool = False) -> list[Row]:
+    """Measure and return table rows."""
+    runtime = Runtime(cache_dir())
+    rows: list[Row] = []
+    commits = 5 if quick else 20
+    for lag in (0, 10, 50) if quick else (0, 10, 25, 50, 100):
+        waits = [w * 1000 for w in _commit_waits(runtime, lag, commits)]
+        median = statistics.median(waits)
+        rows.append((f"oplog-commit(2) on 3 replicas, lag {lag} ms: median wait (min..max), over the lag",
+                     f"{median:.1f} ms ({min(waits):.1f}..{max(waits):.1f}), {median - lag:+.1f} ms"))
+    calls = 5_000 if quick else 50_000
+    rate = {n: statistics.median(_durable_call_rate(runtime, n, calls) for _ in range(3)) for n in (0, 3)}
+    rows += [
+        (f"live durable calls (spin {calls:,}), no replicas (baseline)", f"{rate[0]:,.0f} calls/s"),
+        (f"live durable calls (spin {calls:,}), 3 replicas at 10 ms lag", f"{rate[3]:,.0f} calls/s"),
+        ("throughput with 3 replicas / without (same run)", f"{rate[3] / rate[0]:.2f}x"),
+    ]
+    return rows
