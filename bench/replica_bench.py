@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from emulator.cli.common import cache_dir
+from emulator.oplog import replica_settings as rs
 from emulator.oplog.store import SqliteStore
-from emulator.replication import settings as rs
 from emulator.runtime.engine import Runtime
 from emulator.runtime.worker import Worker
 

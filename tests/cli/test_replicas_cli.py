@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from emulator.cli import cli
 from emulator.cli.common import cache_dir
+from emulator.oplog import replica_settings as rs
 from emulator.oplog.store import SqliteStore
-from emulator.replication import settings as rs
 from tests.conftest import golem_emu, guest
 from tests.http_server import CountingServer
 

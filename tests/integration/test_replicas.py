@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from emulator.chaos.points import COMMIT, Chaos
+from emulator.oplog import replica_settings as rs
 from emulator.oplog.entries import ExportedFunctionCompleted, ImportedFunctionInvoked
-from emulator.replication import settings as rs
 from emulator.replication.failover import fail_primary
 from emulator.replication.replica_set import now_ms
 from emulator.signals import CrashSignal
