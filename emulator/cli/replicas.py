@@ -20,18 +20,21 @@ def replicas() -> None:
 
 @replicas.command("set")
 @click.option("--count", type=int, required=True, help="How many replicas (0 = none, as Golem's local server).")
-@click.option("--lag", metavar="MS|MIN..MAX", help="Delay before a commit reaches a replica (seeded when a range).")
+@click.option("--lag", metavar="MS|MIN..MAX|on-commit",
+              help="Delay before a commit reaches a replica (seeded when a range); on-commit: only what an "
+                   "oplog-commit waits for, at once.")
 @click.option("--drop", type=float, help="Probability that a delivery is lost and sent again later (0 <= P < 1).")
 @click.option("--seed", type=int, help="Seed of the random lags and drops.")
 @click.pass_obj
 def set_replicas(env: Env, count: int, lag: str | None, drop: float | None, seed: int | None) -> None:
     """Configure the replicas; options not given keep their value. Takes effect in running workers too."""
     current = rs.load(env.data_dir)
-    low, high = rs.parse_lag(lag) if lag is not None else (current.lag_min_ms, current.lag_max_ms)
+    on_commit = current.on_commit_only if lag is None else lag.strip() == "on-commit"
+    low, high = (current.lag_min_ms, current.lag_max_ms) if lag is None or on_commit else rs.parse_lag(lag)
     new = rs.ReplicaSettings(
         count=count, lag_min_ms=low, lag_max_ms=high, drop=current.drop if drop is None else drop,
         seed=current.seed if seed is None else seed,
-        partitions={r: u for r, u in current.partitions.items() if r <= count},
+        partitions={r: u for r, u in current.partitions.items() if r <= count}, on_commit_only=on_commit,
     )
     new.check()
     rs.save(env.data_dir, new)

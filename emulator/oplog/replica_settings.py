@@ -34,6 +34,9 @@ class ReplicaSettings:
     drop: float = 0.0  # probability that one delivery of a batch is lost (and re-sent after another lag)
     seed: int = 0
     partitions: dict[int, float] = field(default_factory=dict)  # replica -> wall-clock ms the partition heals
+    # `--lag on-commit`: replicas receive nothing on their own, only what an oplog-commit(n) waits for, and
+    # then at once: the slowest replication there can be, and one whose state no timing can change.
+    on_commit_only: bool = False
 
     def partitioned_until(self, replica: int, now_ms: float) -> float | None:
         """When the partition of ``replica`` heals, if it is partitioned at ``now_ms``."""
@@ -42,6 +45,8 @@ class ReplicaSettings:
 
     def describe_lag(self) -> str:
         """The lag as the user wrote it: ``50 ms`` or ``10..80 ms``."""
+        if self.on_commit_only:
+            return "on-commit"
         if self.lag_min_ms == self.lag_max_ms:
             return f"{self.lag_min_ms} ms"
         return f"{self.lag_min_ms}..{self.lag_max_ms} ms"
@@ -49,6 +54,7 @@ class ReplicaSettings:
     def to_json(self) -> dict[str, Any]:
         """The file's content."""
         return {"count": self.count, "lag_min_ms": self.lag_min_ms, "lag_max_ms": self.lag_max_ms,
+                "on_commit_only": self.on_commit_only,
                 "drop": self.drop, "seed": self.seed,
                 "partitions": {str(r): until for r, until in sorted(self.partitions.items())}}
 
@@ -60,6 +66,7 @@ class ReplicaSettings:
                 count=int(data["count"]), lag_min_ms=int(data["lag_min_ms"]), lag_max_ms=int(data["lag_max_ms"]),
                 drop=float(data["drop"]), seed=int(data["seed"]),
                 partitions={int(r): float(u) for r, u in dict(data.get("partitions", {})).items()},
+                on_commit_only=bool(data.get("on_commit_only", False)),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise OplogError(f"{path} is not a golem-emu replica settings file ({e!r}); "
@@ -94,7 +101,7 @@ def parse_lag(text: str) -> tuple[int, int]:
     """``"50"`` -> (50, 50); ``"10..80"`` -> (10, 80); UsageError otherwise."""
     m = _LAG.match(text)
     if m is None:
-        raise UsageError(f"--lag {text!r}: write milliseconds (--lag 50) or a range (--lag 10..80)")
+        raise UsageError(f"--lag {text!r}: write milliseconds (--lag 50), a range (--lag 10..80) or on-commit")
     low = int(m.group(1))
     high = int(m.group(2)) if m.group(2) is not None else low
     if high < low:

@@ -45,6 +45,7 @@ class ReplicaSet:
         self._known = 0  # the last primary index some batch covers
         self._entries: dict[int, OplogEntry] = {}  # read from the primary, not yet on every replica
         self._arrivals: dict[tuple[int, Batch], tuple[tuple[Any, ...], float]] = {}
+        self._demands: list[tuple[int, int]] = []  # (replicas, index) that waiting oplog-commits asked for
 
     # -- commits --------------------------------------------------------------------------------------------
 
@@ -109,6 +110,8 @@ class ReplicaSet:
         if not settings.count:
             return None
         self.discover()
+        if settings.on_commit_only:
+            return self._serve_demands(now)
         wake: float | None = None
         for r, position in sorted(self.positions.items()):
             target, nxt = deliverable(settings, r, position, self._batches, now, self.arrival)
@@ -118,6 +121,31 @@ class ReplicaSet:
                 wake = nxt if wake is None else min(wake, nxt)
         self._trim()
         return wake
+
+    def demand(self, replicas: int, index: int) -> None:
+        """An oplog-commit waits for ``replicas`` replicas to hold ``index`` (served under ``--lag on-commit``)."""
+        self._demands.append((replicas, index))
+
+    def _serve_demands(self, now: float) -> float | None:
+        """Under ``--lag on-commit``: bring the most advanced connected replicas up to each demanded index."""
+        wake: float | None = None
+        for replicas, index in self._demands:
+            holding = [r for r, p in self.positions.items() if p >= index]
+            connected = sorted((r for r, p in self.positions.items() if p < index
+                                and self.settings.partitioned_until(r, now) is None),
+                               key=lambda r: (-self.positions[r], r))
+            target = min(index, self._known)
+            for r in connected[:max(0, replicas - len(holding))]:
+                if target > self.positions[r]:
+                    self._deliver(r, self.positions[r], target)
+            for r in self.positions:
+                heals = self.settings.partitioned_until(r, now)
+                if heals is not None:
+                    wake = heals if wake is None else min(wake, heals)
+        self._demands = [(n, i) for n, i in self._demands
+                         if sum(1 for p in self.positions.values() if p >= i) < min(n, len(self.positions))]
+        self._trim()
+        return wake if self._demands else None
 
     def _deliver(self, replica: int, position: int, target: int) -> None:
         missing = [i for i in range(position + 1, target + 1) if i not in self._entries]

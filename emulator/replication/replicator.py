@@ -40,6 +40,7 @@ class Replicator:
         self.worker = worker
         self._cond = threading.Condition()
         self._commits: list[tuple[int, float]] = []
+        self._demands: list[tuple[int, int]] = []
         self._positions: dict[int, int] = {}
         self._ready = False
         self._error: BaseException | None = None
@@ -88,6 +89,8 @@ class Replicator:
             return 0.0
         self.committed(index)
         with self._cond:
+            self._demands.append((replicas, index))  # what `--lag on-commit` delivers; ignored otherwise
+            self._cond.notify_all()
             while True:
                 if self._error is not None:
                     raise EmulatorError(f"replication of worker {self.worker} stopped: {self._error}") \
@@ -110,8 +113,11 @@ class Replicator:
                     if self._stop:
                         return
                     commits, self._commits = self._commits, []
+                    demands, self._demands = self._demands, []
                 for index, at in commits:
                     replicas.committed(index, at)
+                for wanted, index in demands:
+                    replicas.demand(wanted, index)
                 wake = replicas.step(now_ms())
                 with self._cond:
                     self._positions = dict(replicas.positions)
@@ -119,7 +125,7 @@ class Replicator:
                     self._cond.notify_all()
                     if self._stop:
                         return
-                    if not self._commits:
+                    if not self._commits and not self._demands:
                         timeout = _TICK_S if wake is None else min(_TICK_S, max(0.0, (wake - now_ms()) / 1000))
                         if timeout > 0:
                             self._cond.wait(timeout)

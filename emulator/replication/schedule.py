@@ -51,6 +51,8 @@ def deliverable(
     Delivery is in order, as a replication stream: a batch that would arrive early waits for the ones
     before it. A partitioned replica receives nothing until the partition heals, then everything due.
     """
+    if settings.on_commit_only:
+        return position, None  # only an oplog-commit's demand moves the replica (ReplicaSet.demand)
     heals = settings.partitioned_until(replica, now_ms)
     pending = [b for b in batches if b.last > position]
     if heals is not None:

@@ -133,3 +133,22 @@ def test_a_running_worker_sees_a_new_count(tmp_path: Path) -> None:
         time.sleep(0.05)  # not a timing assertion: only lets the settings file's mtime move on
         worker.invoke("commit", ["2"])
     assert waits[0][3] == {} and set(waits[1][3]) == {1, 2} and min(waits[1][3].values()) >= waits[1][1]
+
+
+def test_on_commit_replication_holds_exactly_what_the_commit_waited_for(
+        tmp_path: Path, http_server: CountingServer) -> None:
+    data = tmp_path / "d"
+    rs.save(data, rs.ReplicaSettings(count=3, on_commit_only=True))
+    waits: list[Any] = []
+    with Emulator(data) as emu:
+        worker = emu.worker("w", guest("replicated"))
+        worker.on_replica_wait = lambda *args: waits.append(args)
+        worker.invoke("send-effect", [f'"{http_server.base}/effect/c"', "0", "2"], idempotency_key="k")
+        (_, index, _, positions), = waits
+        assert sorted(positions.values()) == [0, index, index]  # two replicas, nothing more, at no timing's mercy
+        last = emu.store.last_index("w")
+        assert index < last  # the completion was never replicated ...
+        done = fail_primary(data, emu.store, "w", now=now_ms() + 3_600_000)  # ... not even an hour later
+        assert done.new_last == index
+    response, _ = recover(data)
+    assert response == '"c #1"' and http_server.count("/effect/c") == 1

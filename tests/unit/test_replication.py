@@ -220,3 +220,35 @@ def test_a_replica_left_ahead_of_the_primary_is_copied_afresh(data: Path) -> Non
     assert catch_up(data, primary, "w", now=T0 + 10) == {1: 2}
     with SqliteStore(rs.replica_path(data, 1)) as replica:
         assert replica.read("w") == primary.read("w")
+
+
+# -- --lag on-commit ----------------------------------------------------------------------------------------
+
+
+def test_on_commit_replicas_receive_only_what_a_commit_waits_for(data: Path) -> None:
+    primary = primary_with(data, [T0, T0, T0])
+    configure(data, count=3, on_commit_only=True)
+    replicas = ReplicaSet(data, primary, "w")
+    try:
+        assert replicas.step(T0 + 1e9) is None and replicas.positions == {1: 0, 2: 0, 3: 0}
+        replicas.demand(2, 3)
+        replicas.step(T0)
+        assert replicas.positions == {1: 3, 2: 3, 3: 0}
+        replicas.demand(1, 4)  # the most advanced replica gets it: a failover would promote it
+        replicas.step(T0)
+        assert replicas.positions == {1: 4, 2: 3, 3: 0}
+    finally:
+        replicas.close()
+    assert catch_up(data, primary, "w", now=T0 + 1e9) == {1: 4, 2: 3, 3: 0}  # time alone delivers nothing
+
+
+def test_on_commit_waits_out_a_partition(data: Path) -> None:
+    primary = primary_with(data, [T0])
+    configure(data, count=2, on_commit_only=True, partitions={1: T0 + 500})
+    replicas = ReplicaSet(data, primary, "w")
+    try:
+        replicas.demand(2, 2)
+        assert replicas.step(T0) == T0 + 500 and replicas.positions == {1: 0, 2: 2}
+        assert replicas.step(T0 + 500) is None and replicas.positions == {1: 2, 2: 2}
+    finally:
+        replicas.close()
