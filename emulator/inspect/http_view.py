@@ -95,6 +95,15 @@ def summary(entry: OplogEntry) -> str | None:
     return None
 
 
+def _header_line(pair: Any) -> Any:
+    """`name: value` for a header whose value is text; the pair as recorded (base64) otherwise."""
+    if isinstance(pair, list | tuple) and len(pair) == 2:
+        text = as_text(pair[1])
+        if text is not None:
+            return f"{pair[0]}: {text}"
+    return pair
+
+
 def readable(function_name: str, value: Any) -> Any:
     """A request or response payload with base64 header values and body bytes decoded where they are text."""
     if not function_name.startswith("http::") or not isinstance(value, dict):
@@ -102,8 +111,7 @@ def readable(function_name: str, value: Any) -> Any:
     out: dict[str, Any] = {}
     for key, item in value.items():
         if key == "headers" and isinstance(item, list):
-            out[key] = [[pair[0], as_text(pair[1]) if as_text(pair[1]) is not None else pair[1]]
-                        if isinstance(pair, list | tuple) and len(pair) == 2 else pair for pair in item]
+            out[key] = [_header_line(pair) for pair in item]
         elif key == "data":
             text = as_text(item)
             if text is None:

@@ -91,7 +91,7 @@ def test_text_bodies_and_headers_are_text_in_the_detail_pane(http_oplog: tuple[P
             seen[index] = screen_text(app)
 
     run_app(app, body, size=(160, 60))
-    assert '"application/octet-stream"' in seen[response]  # a header value, decoded
+    assert '"content-type: application/octet-stream"' in seen[response]  # a header, decoded
     assert "YXBwbGljYXRpb24v" not in seen[response]  # ... and not its base64
     assert f'"data (text)": "{TEXT}"' in seen[text_read]
     assert '"data (base64)"' in seen[binary_read]
