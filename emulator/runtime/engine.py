@@ -23,6 +23,22 @@ from emulator.runtime import component_files
 _ENGINE_FLAGS: dict[str, bool] = {"epoch_interruption": True, "wasm_component_model": True}
 
 
+def _disable_concurrency_support(config: wasmtime.Config) -> None:
+    """Turn off wasmtime's component-model-async machinery, which no WASI 0.2 guest needs.
+
+    With it on (wasmtime 50's default), a host function defined through the C API traps with "BUG: deferred
+    host scope has no call context" (resources.rs) as soon as one call lifts two borrowed handles: `poll`
+    with two pollables (reqwest over wasi:http polls its request's future and a timeout together),
+    `link-at` and `rename-at` (two descriptors). With it off, borrows are tracked the synchronous way.
+    wasmtime-py has no Config property for it, so the C setter is called directly.
+    """
+    from wasmtime import _ffi as ffi
+
+    setter = getattr(ffi, "wasmtime_config_concurrency_support_set", None)
+    if setter is not None:
+        setter(config.ptr(), False)
+
+
 def _wasmtime_version() -> str:
     # The installed distribution's version, from its dist-info directory's name: importlib.metadata would
     # import the email package, a noticeable share of a short command's start-up.
@@ -86,12 +102,13 @@ class Runtime:
         config = wasmtime.Config()
         for flag, value in _ENGINE_FLAGS.items():
             setattr(config, flag, value)
+        _disable_concurrency_support(config)
         self.engine = wasmtime.Engine(config)
         self.cache_dir = cache_dir
         # Called around a first compilation (seconds for a componentize-py component): the CLI shows progress.
         self.on_compile: Callable[[Path, int], AbstractContextManager[object]] | None = None
         self._loaded: dict[str, LoadedComponent] = {}
-        flags = ",".join(f"{k}={v}" for k, v in sorted(_ENGINE_FLAGS.items()))
+        flags = ",".join(f"{k}={v}" for k, v in sorted(_ENGINE_FLAGS.items())) + ",concurrency_support=False"
         self._config_key = hashlib.sha256(f"{_wasmtime_version()}|{flags}".encode()).hexdigest()[:16]
 
     def load(self, path: str | os.PathLike[str], *, expect_digest: str | None = None) -> LoadedComponent:
