@@ -56,12 +56,26 @@ def _ns(ts: Any, current: int) -> int:
     return int(cv.field(ts.payload, "seconds")) * 1_000_000_000 + int(cv.field(ts.payload, "nanoseconds"))
 
 
-def _journaled_stat(ctx: HostContext, st: os.stat_result, name: str, request: str) -> Any:
-    """A descriptor-stat whose times come from the journal on replay (Golem's SerializableFileTimes)."""
+def _journaled_stat(ctx: HostContext, st: os.stat_result, name: str, request: str,
+                    restore: Callable[[tuple[int, int]], None]) -> Any:
+    """A descriptor-stat whose times come from the journal on replay (Golem's SerializableFileTimes).
+
+    As in Golem, the times reported are also put back on the file (`restore`): replay re-executes the
+    filesystem operations, which stamp new times, and this makes the files look as they did when first seen.
+    """
     times = ctx.durability.call(name, READ_LOCAL, request, lambda: {
         "data-access-timestamp": _datetime(st.st_atime_ns),
         "data-modification-timestamp": _datetime(st.st_mtime_ns),
     })
+
+    def ns(j: Any, current: int) -> int:
+        return current if j is None else int(j["seconds"]) * 1_000_000_000 + int(j["nanoseconds"])
+
+    try:
+        restore((ns(times["data-access-timestamp"], st.st_atime_ns),
+                 ns(times["data-modification-timestamp"], st.st_mtime_ns)))
+    except OSError:
+        pass  # a file the worker may not stamp (a read-only mount): its times just stay as they are
 
     def stamp(j: Any) -> Any:
         return None if j is None else cv.record(seconds=int(j["seconds"]), nanoseconds=int(j["nanoseconds"]))
@@ -74,9 +88,12 @@ def _journaled_stat(ctx: HostContext, st: os.stat_result, name: str, request: st
     )
 
 
-def _metadata_hash(st: os.stat_result) -> Any:
-    # Identity only, as wasmtime: wasi-libc reports this hash as the inode number, so it must not change.
-    key = f"{st.st_dev}:{st.st_ino}".encode()
+def _metadata_hash(stat: Any) -> Any:
+    """Golem's metadata hash: of the (journaled, restored) modification time and the size, so that it is the
+    same on replay although replayed filesystem calls recreate the files (a new inode)."""
+    modified: Any = getattr(stat, "data-modification-timestamp")
+    seconds, nanos = (0, 0) if modified is None else (modified.seconds, modified.nanoseconds)
+    key = f"{seconds}:{nanos}:{stat.size}".encode()
     digest = hashlib.blake2b(key, digest_size=16).digest()
     return cv.record(lower=int.from_bytes(digest[:8], "little"), upper=int.from_bytes(digest[8:], "little"))
 
@@ -178,15 +195,18 @@ def is_same_object(ctx: HostContext, self: Any, other: Any) -> bool:
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
-@fs_result
-def stat(ctx: HostContext, self: Any) -> Any:
+def _stat(ctx: HostContext, self: Any) -> Any:
     d = _desc(ctx, self)
-    return _journaled_stat(ctx, os.fstat(d.fd), "filesystem::types::descriptor::stat", d.path)
+    return _journaled_stat(ctx, os.fstat(d.fd), "filesystem::types::descriptor::stat", d.path,
+                           lambda times: os.utime(d.fd, ns=times))
+
+
+stat = fs_result(_stat)
 
 
 @fs_result
 def metadata_hash(ctx: HostContext, self: Any) -> Any:
-    return _metadata_hash(os.fstat(_desc(ctx, self).fd))
+    return _metadata_hash(_stat(ctx, self))
 
 
 # -- descriptor: paths --------------------------------------------------------------------------------------
@@ -196,18 +216,21 @@ def _stat_target(t: Target) -> os.stat_result:
     return os.stat(t.name, dir_fd=t.dir_fd, follow_symlinks=False)
 
 
-@fs_result
-def stat_at(ctx: HostContext, self: Any, path_flags: Collection[str], path: str) -> Any:
+def _stat_at(ctx: HostContext, self: Any, path_flags: Collection[str], path: str) -> Any:
     d = _desc(ctx, self)
     with resolve(d.dir_fd(), path, _follow(path_flags)) as t:
-        st = _stat_target(t)
-    return _journaled_stat(ctx, st, "filesystem::types::descriptor::stat_at", posixpath.join(d.path, path))
+        return _journaled_stat(
+            ctx, _stat_target(t), "filesystem::types::descriptor::stat_at", posixpath.join(d.path, path),
+            lambda times: os.utime(t.name, ns=times, dir_fd=t.dir_fd, follow_symlinks=False),
+        )
+
+
+stat_at = fs_result(_stat_at)
 
 
 @fs_result
 def metadata_hash_at(ctx: HostContext, self: Any, path_flags: Collection[str], path: str) -> Any:
-    with resolve(_desc(ctx, self).dir_fd(), path, _follow(path_flags)) as t:
-        return _metadata_hash(_stat_target(t))
+    return _metadata_hash(_stat_at(ctx, self, path_flags, path))
 
 
 @fs_result

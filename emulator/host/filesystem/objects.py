@@ -140,7 +140,8 @@ class DirectoryEntryStream:
                 except OSError:
                     kind = "unknown"  # removed while listing
                 self.entries.append((kind, entry.name))
-        self.entries.reverse()  # pop() from the end yields readdir order
+        # Golem lists a directory in name order, so that a replayed listing cannot differ from the first
+        self.entries.sort(key=lambda entry: entry[1], reverse=True)  # pop() from the end: a, b, c
 
     def next(self) -> tuple[str, str] | None:
         """(descriptor-type, name) of the next entry, or None at the end."""
