@@ -94,8 +94,14 @@ def main() -> None:
     except UsageError as e:
         fail(str(e), 2)
     except EmulatorError as e:
+        # The first line says what happened; the whole message (a trap's backtrace, the guest's stderr) is
+        # in the worker's Error entry: `golem-emu show` and the TUI print it.
         notes = "; ".join(getattr(e, "__notes__", []))
-        fail(f"{e} ({notes})" if notes else str(e), 1)
+        lines = [line for line in str(e).splitlines() if line.strip()]
+        head = lines[0] if lines else type(e).__name__
+        if len(lines) > 1:
+            notes = "; ".join(n for n in (notes, "the full message: golem-emu show WORKER") if n)
+        fail(f"{head} ({notes})" if notes else head, 1)
     except OSError as e:  # the system refused (no space, no permission...): say what and where, in one line
         from emulator.oplog import dbfile
 

@@ -217,6 +217,9 @@ def facts_view(facts: dict[str, Any]) -> RenderableType:
         errors.append(retry["last_error"].strip().splitlines()[0] if retry["last_error"].strip() else "",
                       style="red")
     t.add_row("trailing errors", errors)
+    rest = (retry["last_error"] or "").strip().splitlines()[1:]
+    if rest:  # the whole trap: wasmtime's text with the guest's backtrace, then its stderr
+        t.add_row("last error in full", Text("\n".join(rest), style="red"))
     promises = facts["pending_promises"]
     t.add_row("pending promises", Text(", ".join(f"#{i}" for i in promises) if promises else "none"))
     reps = facts["replicas"]

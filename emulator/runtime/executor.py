@@ -76,6 +76,11 @@ class Runnable(Protocol):
         """The worker's status, folded from its oplog."""
 
 
+def first_line(message: str | None) -> str:
+    """The first non-empty line of a (possibly multi-line) error message."""
+    return next((line.strip() for line in (message or "").splitlines() if line.strip()), "")
+
+
 def last_error_line(output: str) -> str | None:
     """The last line of a Python traceback the guest printed (e.g. "RuntimeError: boom"), if any."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
@@ -192,16 +197,22 @@ class Executor:
         return InvocationResult(key, export.name, None, status, detail=detail, promise=promise)
 
     def classify_trap(self, trap: wasmtime.WasmtimeError, inst: Instance | None) -> EmulatorError:
-        """The EmulatorError a host function raised, or a GuestTrap describing the wasm trap."""
+        """The EmulatorError a host function raised, or a GuestTrap describing the wasm trap.
+
+        A GuestTrap's message is one summary line, then wasmtime's whole trap text (with the guest's wasm
+        backtrace), then what the guest wrote to stderr lately, as Golem appends it to a worker error."""
         holder = inst or self.worker.instance
         cause = holder.ctx.trap_cause if holder is not None else None
         if isinstance(cause, EmulatorError):
             return cause
-        lines = [line.strip() for line in str(trap).splitlines() if line.strip()]
+        text = str(trap).strip()
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
         reason = next((line for line in reversed(lines) if "wasm trap:" in line), lines[-1] if lines else "trap")
-        guest_said = last_error_line(self._recent_stderr())
-        return GuestTrap(f"the guest trapped: {guest_said} ({reason})" if guest_said else
-                         f"the guest trapped: {reason}")
+        stderr = self._recent_stderr()
+        guest_said = last_error_line(stderr)
+        summary = f"the guest trapped: {guest_said} ({reason})" if guest_said else f"the guest trapped: {reason}"
+        details = f"{summary}\n{text}" if text and text != reason else summary
+        return GuestTrap(f"{details}\n\n{stderr}" if stderr.strip() else details)
 
     def _recent_stderr(self, window: int = 200) -> str:
         """What the guest wrote to stderr lately, from the oplog's Log entries (a retry that prints the same

@@ -32,7 +32,7 @@ from emulator.runtime import component_files, updates
 from emulator.runtime.catalog import component_uuid, list_workers
 from emulator.runtime.control import guest_running
 from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
-from emulator.runtime.executor import Executor, InvocationResult
+from emulator.runtime.executor import Executor, InvocationResult, first_line
 from emulator.runtime.instance import Instance, call_snapshot
 from emulator.runtime.linker import check_imports
 
@@ -258,12 +258,13 @@ class Worker:
             )
         if summary.status == WorkerStatus.RETRYING and summary.open_key is not None:
             raise WorkerFailed(
-                f"worker {self.name} is retrying: the previous invocation failed ({summary.last_error}) and "
-                f"will be retried; continue it with `golem-emu resume {self.name}`"
+                f"worker {self.name} is retrying: the previous invocation failed "
+                f"({first_line(summary.last_error)}) and will be retried; continue it with "
+                f"`golem-emu resume {self.name}`"
             )
         if summary.trailing_errors or summary.status == WorkerStatus.FAILED:
             raise WorkerFailed(
-                f"worker {self.name}: the previous invocation failed ({summary.last_error}); "
+                f"worker {self.name}: the previous invocation failed ({first_line(summary.last_error)}); "
                 "inspect it with `golem-emu oplog` and use a new worker name"
             )
 
