@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from wasmtime.component import Variant
 
+from emulator.errors import GuestTrap
 from emulator.host.cli import interfaces as cli
 from emulator.host.context import HostContext
 from emulator.host.io import interfaces as io
@@ -13,7 +14,7 @@ from emulator.host.random import interfaces as rnd
 from emulator.oplog.entries import Log
 from emulator.oplog.store import SqliteStore
 from emulator.signals import ExitSignal
-from tests.host.hostctx import entries, journaled, make_ctx, ok, stream_error
+from tests.host.hostctx import entries, journaled, make_ctx, ok
 
 
 def shown_by(ctx: HostContext) -> list[tuple[str, str]]:
@@ -52,11 +53,12 @@ def test_exit_raises_the_exit_signal(store: SqliteStore) -> None:
     assert entries(ctx) == []  # the worker writes Exited, not the host function
 
 
-def test_stdin_is_empty_and_there_is_no_terminal(store: SqliteStore) -> None:
+def test_stdin_is_disabled_and_there_is_no_terminal(store: SqliteStore) -> None:
     ctx = make_ctx(store)
     stdin = cli.get_stdin(ctx)
-    assert stream_error(io.read(ctx, stdin, 10)).tag == "closed"
-    assert stream_error(io.blocking_read(ctx, stdin, 10)).tag == "closed"
+    for read in (io.read, io.blocking_read):  # Golem: a read of stdin traps the guest
+        with pytest.raises(GuestTrap, match="standard input is disabled"):
+            read(ctx, stdin, 10)
     terminals = {**cli.TERMINAL_STDIN, **cli.TERMINAL_STDOUT, **cli.TERMINAL_STDERR}
     assert sorted(terminals) == ["get-terminal-stderr", "get-terminal-stdin", "get-terminal-stdout"]
     assert all(f(ctx) is None for f in terminals.values())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from emulator.errors import GuestTrap
 from emulator.host import _resources as res
 from emulator.host.context import HostContext
 from emulator.host.io.objects import InputStream, OutputStream
@@ -40,8 +41,11 @@ class ConsoleStream(OutputStream):
         self.write(data)  # one Log entry per guest call, however long
 
 
-class ClosedInput(InputStream):
-    """stdin: Golem disables it, so every read finds the end."""
+class DisabledInput(InputStream):
+    """stdin: Golem disables it, and a read from it traps the guest ("standard input is disabled")."""
+
+    def read(self, length: int) -> bytes:
+        raise GuestTrap("standard input is disabled")
 
 
 # -- environment --------------------------------------------------------------------------------------------
@@ -90,7 +94,7 @@ def exit_with_code(ctx: HostContext, code: int) -> None:
 
 
 def get_stdin(ctx: HostContext) -> Any:
-    return res.own(ctx, "input-stream", ClosedInput())
+    return res.own(ctx, "input-stream", DisabledInput())
 
 
 def get_stdout(ctx: HostContext) -> Any:
