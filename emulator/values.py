@@ -20,10 +20,8 @@ from typing import Any
 from emulator.wave.jsonval import from_json, to_json
 from emulator.wave.parser import parse
 from emulator.wave.printer import format, format_float
-from emulator.wave.pyrepr import make_case
 from emulator.wave.types import (
     STRING,
-    OptionT,
     WaveError,
     WaveType,
     as_wave_type,
@@ -42,26 +40,20 @@ def parse_args(args: Sequence[str], params: Sequence[tuple[str, Any]], *,
     """Parse one WAVE text per parameter (``params`` as in ``FuncType.params``: (name, type) pairs).
 
     Like golem-cli this is lenient: for a ``string`` parameter, text that does not start with ``"``
-    is taken literally as the string (``hello`` == ``"hello"``).  As in WAVE function-call syntax,
-    trailing ``option`` parameters may be omitted (they become ``none``).
+    is taken literally as the string (``hello`` == ``"hello"``).  Every parameter needs its value, an
+    ``option`` too (``none``): Golem refuses a call with fewer arguments than the function has parameters.
 
     Errors: ``f takes 2 arguments (a: u64, b: string), got 1`` and
     ``argument 2 (b: string): at column 1: ...``.
     """
     types = [(name, as_wave_type(ty)) for name, ty in params]
-    required = len(types)
-    while required and isinstance(types[required - 1][1], OptionT):
-        required -= 1
-    if not required <= len(args) <= len(types):
+    if len(args) != len(types):
         sig = ", ".join(f"{name}: {format_type(t)}" for name, t in types)
-        count = str(len(types)) if required == len(types) else f"{required} to {len(types)}"
+        count = str(len(types))
         noun = "argument" if count == "1" else "arguments"
         raise WaveError(f"{func_name} takes {count} {noun} ({sig}), got {len(args)}")
     values: list[Any] = []
     for index, (name, t) in enumerate(types):
-        if index >= len(args):
-            values.append(make_case(t, "none", None))
-            continue
         text = args[index]
         if t == STRING and not text.lstrip().startswith('"'):
             values.append(text)

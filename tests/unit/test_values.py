@@ -333,12 +333,12 @@ def test_parse_args() -> None:
     with pytest.raises(WaveError, match=r"takes 1 argument \(a: u8\), got 0"):
         parse_args([], [("a", U8)])
     opt = [("a", U8), ("b", OptionT(STRING)), ("c", OptionT(U8))]
-    assert parse_args(["1"], opt) == [1, None, None]
-    assert parse_args(["1", '"x"'], opt) == [1, "x", None]
+    assert parse_args(["1", "none", "some(2)"], opt) == [1, None, 2]
+    assert parse_args(["1", '"x"', "none"], opt) == [1, "x", None]
     with pytest.raises(WaveError, match="argument 2"):
-        parse_args(["1", "x"], opt)  # leniency applies to `string` parameters only
-    with pytest.raises(WaveError, match=r"takes 1 to 3 arguments"):
-        parse_args([], opt)
+        parse_args(["1", "x", "none"], opt)  # leniency applies to `string` parameters only
+    with pytest.raises(WaveError, match=r"takes 3 arguments .* got 1"):  # as Golem: an option needs its none
+        parse_args(["1"], opt)
 
 
 def test_parse_args_with_real_function_type() -> None:
