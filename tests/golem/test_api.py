@@ -1,0 +1,285 @@
+"""Golem's executor tests api.rs (v1.2.4), run against golem-emu with the same components, calls and expectations.
+
+Each test names the Golem test it follows. Golem's tests drive a worker executor over gRPC; here the same steps
+go through golem-emu's in-process API (emulator.testing.Emulator) or its real CLI in another process where a
+second party (an interrupt, a kill) is part of the scenario. Cases that do not apply to a single-node emulator
+are listed, with the reason, in docs/conformance.md.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+from emulator.errors import EmulatorError
+from emulator.oplog.entries import ExportedFunctionInvoked
+from emulator.runtime.worker import Worker
+from emulator.testing import Emulator
+from tests.golem.conftest import component
+from tests.golem.harness import cli, cli_background, has_worker, status, stdout_lines, wait_for
+
+CART = "golem:it/api"
+T_SHIRT = '{product-id: "G1000", name: "Golem T-Shirt M", price: 100.0, quantity: 5}'
+SUBSCRIPTION = '{product-id: "G1001", name: "Golem Cloud Subscription 1y", price: 999999.0, quantity: 1}'
+MUD_GOLEM = '{product-id: "G1002", name: "Mud Golem", price: 11.0, quantity: 10}'
+T_SHIRT_OUT = '{product-id: "G1000", name: "Golem T-Shirt M", price: 100, quantity: 5}'
+
+
+def _invoked(emu: Emulator, worker: str) -> int:
+    return sum(isinstance(e, ExportedFunctionInvoked) for _, e in emu.oplog(worker))
+
+
+# -- interruption, simulated crash, reconstructed status ---------------------------------------------------
+
+
+def _start_interruption(data_dir: Path, name: str) -> object:
+    proc = cli_background(data_dir, "invoke", str(component("interruption")), "--worker", name, "run")
+    # `run` prints a line, then sleeps 100 x 100 ms: wait until it is inside that loop
+    wait_for(lambda: has_worker(data_dir, name) and stdout_lines(data_dir, name) != [], "the worker to start")
+    return proc
+
+
+@pytest.mark.parametrize("golem_test", ["interruption", "reconstruct_interrupted_state"])
+def test_interrupting_a_running_worker(data_dir: Path, golem_test: str) -> None:
+    """interruption, reconstruct_interrupted_state: the caller gets Golem's interrupt message, and the status
+    recomputed from the oplog alone is Interrupted."""
+    proc = _start_interruption(data_dir, "interruption-1")
+    assert cli(data_dir, "interrupt", "interruption-1").returncode == 0
+    _, err = proc.communicate(timeout=60)  # type: ignore[attr-defined]
+    assert "Interrupted via the Golem API" in err
+    assert status(data_dir, "interruption-1") == "interrupted"
+
+
+def test_simulated_crash(data_dir: Path) -> None:
+    """simulated_crash: a real kill -9 in the middle of `run`; recovery finishes it with "done", and the
+    line printed before the crash is not printed again."""
+    proc = _start_interruption(data_dir, "simulated-crash-1")
+    os.kill(proc.pid, signal.SIGKILL)  # type: ignore[attr-defined]
+    proc.wait(timeout=30)  # type: ignore[attr-defined]
+    resumed = cli(data_dir, "resume", "simulated-crash-1")
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.strip() == '"done"'
+    assert stdout_lines(data_dir, "simulated-crash-1") == ["Starting interruption test\n"]
+
+
+# -- shopping cart, idempotency keys ------------------------------------------------------------------------
+
+
+def test_shopping_cart_example(emu: Emulator) -> None:
+    """shopping_cart_example: the cart holds the three items, the last one's quantity updated."""
+    w = emu.worker("shopping-cart-1", component("shopping-cart"))
+    w.invoke(f"{CART}.{{initialize-cart}}", ['"test-user-1"'])
+    for item in (T_SHIRT, SUBSCRIPTION, MUD_GOLEM):
+        w.invoke(f"{CART}.{{add-item}}", [item])
+    w.invoke(f"{CART}.{{update-item-quantity}}", ['"G1002"', "20"])
+    contents = w.invoke(f"{CART}.{{get-cart-contents}}", []).response
+    checkout = w.invoke(f"{CART}.{{checkout}}", []).response
+    assert contents == (
+        f'[{T_SHIRT_OUT}, {{product-id: "G1001", name: "Golem Cloud Subscription 1y", price: 999999, quantity: 1}}, '
+        '{product-id: "G1002", name: "Mud Golem", price: 11, quantity: 20}]'
+    )
+    assert checkout is not None and checkout.startswith("success({order-id: ")
+
+
+def test_invoking_with_same_idempotency_key_is_idempotent(emu: Emulator) -> None:
+    """invoking_with_same_idempotency_key_is_idempotent: the second add-item with the same key does nothing."""
+    w = emu.worker("shopping-cart-2", component("shopping-cart"))
+    w.invoke(f"{CART}.{{add-item}}", [T_SHIRT], "key-1")
+    assert w.invoke(f"{CART}.{{add-item}}", [T_SHIRT], "key-1").cached
+    assert w.invoke(f"{CART}.{{get-cart-contents}}", []).response == f"[{T_SHIRT_OUT}]"
+
+
+def test_invoking_with_same_idempotency_key_is_idempotent_after_restart(data_dir: Path) -> None:
+    """..._after_restart: the executor restarts between the two calls; the key is still known."""
+    with Emulator(data_dir) as emu:
+        emu.worker("shopping-cart-4", component("shopping-cart")).invoke(f"{CART}.{{add-item}}", [T_SHIRT], "k")
+    with Emulator(data_dir) as emu:
+        w = emu.worker("shopping-cart-4", component("shopping-cart"))
+        w.invoke(f"{CART}.{{add-item}}", [T_SHIRT], "k")
+        assert w.invoke(f"{CART}.{{get-cart-contents}}", []).response == f"[{T_SHIRT_OUT}]"
+        assert _invoked(emu, "shopping-cart-4") == 2  # the repeated add-item ran nowhere
+
+
+# -- environment --------------------------------------------------------------------------------------------
+
+
+def test_dynamic_worker_creation(emu: Emulator) -> None:
+    """dynamic_worker_creation: no arguments, and exactly Golem's three identity variables."""
+    w = emu.worker("dynamic-worker-creation-1", component("environment-service"))
+    assert w.invoke(f"{CART}.{{get-arguments}}", []).response == "ok([])"
+    env = w.invoke(f"{CART}.{{get-environment}}", []).response
+    assert env == (
+        f'ok([("GOLEM_WORKER_NAME", "dynamic-worker-creation-1"), ("GOLEM_COMPONENT_ID", "{w.info.component_uuid}"), '
+        '("GOLEM_COMPONENT_VERSION", "0")])'
+    )
+
+
+# -- parameter and result types -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("golem_test", "name", "calls"), [
+    ("optional_parameters", "option-service", [
+        ("echo", ['some("Hello")'], 'some("Hello")'),
+        ("echo", ["none"], "none"),
+        ("todo", ['{name: "todo", description: some("description")}'], '"todo"'),
+        ("todo", ['{name: "todo", description: none}'], '"todo"'),
+    ]),
+    ("flags_parameters", "flags-service", [
+        ("create-task", ['{name: "t1", permissions: {read, write}}'], '{name: "t1", permissions: {read, write, exec}}'),
+        ("get-tasks", [], '[{name: "t1", permissions: {read}}, {name: "t2", permissions: {read, exec, close}}]'),
+    ]),
+    ("variants_with_no_payloads", "variant-service", [("bid", [], "success")]),
+])
+def test_parameter_types(emu: Emulator, golem_test: str, name: str, calls: list[tuple[str, list[str], str]]) -> None:
+    """optional_parameters, flags_parameters, variants_with_no_payloads: values cross the boundary intact."""
+    w = emu.worker(f"{name}-1", component(name))
+    for func, args, expected in calls:
+        assert w.invoke(f"{CART}.{{{func}}}", args).response == expected
+
+
+@pytest.mark.parametrize(("golem_test", "function", "args"), [
+    ("error_handling_when_worker_is_invoked_with_fewer_than_expected_parameters", f"{CART}.{{echo}}", []),
+    ("error_handling_when_worker_is_invoked_with_more_than_expected_parameters", f"{CART}.{{echo}}",
+     ['some("Hello")', '"extra parameter"']),
+    ("invoke_with_non_existing_function", "WRONG", []),
+    ("invoke_with_wrong_parameters", f"{CART}.{{echo}}", []),
+])
+def test_invalid_requests_leave_the_worker_usable(emu: Emulator, golem_test: str, function: str,
+                                                  args: list[str]) -> None:
+    """Golem rejects a bad call without writing anything; the next good call works."""
+    w = emu.worker("option-service-1", component("option-service"))
+    before = emu.oplog("option-service-1")
+    with pytest.raises(EmulatorError):
+        w.invoke(function, args)
+    assert emu.oplog("option-service-1") == before
+    assert w.invoke(f"{CART}.{{echo}}", ['some("Hello")']).response == 'some("Hello")'
+
+
+# -- worker metadata while sleeping -------------------------------------------------------------------------
+
+
+def test_get_worker_metadata(data_dir: Path) -> None:
+    """get_worker_metadata: while `sleep 2` runs the worker is Running (or Suspended), afterwards Idle, at
+    component version 0."""
+    proc = cli_background(data_dir, "invoke", str(component("clock-service")), "--worker", "get-worker-metadata-1",
+                          f"{CART}.{{sleep}}", "2")
+    wait_for(lambda: has_worker(data_dir, "get-worker-metadata-1")
+             and status(data_dir, "get-worker-metadata-1") in ("running", "suspended"), "the worker to sleep")
+    assert proc.wait(timeout=60) == 0
+    assert status(data_dir, "get-worker-metadata-1") == "idle"
+    shown = cli(data_dir, "show", "get-worker-metadata-1")
+    assert "idle" in shown.stdout and "version 0" in shown.stdout.replace(":", ""), shown.stdout
+
+
+# -- component versions and bad wasm ------------------------------------------------------------------------
+
+
+def test_recovering_an_old_worker_after_updating_a_component(data_dir: Path, tmp_path: Path) -> None:
+    """recovering_an_old_worker_after_updating_a_component: the component file is replaced by an incompatible
+    one; a new worker runs the new code, the old worker recovers (after a restart) on its own code."""
+    wasm = tmp_path / "cart.wasm"
+    shutil.copyfile(component("shopping-cart"), wasm)
+    with Emulator(data_dir) as emu:
+        assert emu.worker("old-1", wasm).invoke(f"{CART}.{{add-item}}", [T_SHIRT]).response is None
+        shutil.copyfile(component("option-service"), wasm)
+        assert emu.worker("new-2", wasm).invoke(f"{CART}.{{echo}}", ['some("Hello")']).response == 'some("Hello")'
+    with Emulator(data_dir) as emu:
+        old = Worker.load(emu.runtime, emu.store, "old-1", data_dir / "components")
+        assert old.invoke(f"{CART}.{{get-cart-contents}}", []).response == f"[{T_SHIRT_OUT}]"
+        old.close()
+
+
+def test_trying_to_use_an_old_wasm_provides_good_error_message(emu: Emulator) -> None:
+    """trying_to_use_an_old_wasm_provides_good_error_message: a pre-component wasm is refused with
+    "failed to parse WebAssembly module", and no worker is created."""
+    with pytest.raises(EmulatorError, match="failed to parse WebAssembly module"):
+        emu.worker("old-component-1", component("old-component"))
+    assert not emu.store.has_worker("old-component-1")
+
+
+def _corrupt(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[0:4] = bytes([1, 2, 3, 4])
+    path.write_bytes(bytes(data))
+
+
+def test_trying_to_use_a_wasm_that_wasmtime_cannot_load(emu: Emulator, tmp_path: Path) -> None:
+    """trying_to_use_a_wasm_that_wasmtime_cannot_load_provides_good_error_message: the first four bytes
+    overwritten."""
+    wasm = tmp_path / "write-stdout.wasm"
+    shutil.copyfile(component("write-stdout"), wasm)
+    _corrupt(wasm)
+    with pytest.raises(EmulatorError, match="failed to parse WebAssembly module"):
+        emu.worker("bad-wasm-1", wasm)
+
+
+def test_trying_to_use_a_wasm_that_wasmtime_cannot_load_after_recovery(data_dir: Path) -> None:
+    """..._after_recovery: the worker exists; its kept component is corrupted before the next invocation."""
+    with Emulator(data_dir) as emu:
+        emu.worker("bad-wasm-2", component("write-stdout"))
+    for kept in (data_dir / "components").glob("*.wasm"):
+        _corrupt(kept)
+    with Emulator(data_dir) as emu, pytest.raises(EmulatorError, match="failed to parse WebAssembly module"):
+        Worker.load(emu.runtime, emu.store, "bad-wasm-2", data_dir / "components").invoke("run", [])
+
+
+# -- failures -----------------------------------------------------------------------------------------------
+
+PANIC = ("thread '<unnamed>' panicked at src/lib.rs:30:17:\nvalue is too large\n"
+         "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n")
+
+
+def test_stderr_returned_for_failed_component(emu: Emulator) -> None:
+    """stderr_returned_for_failed_component: add(50) panics; the error (and the failed worker's last error)
+    ends with what the guest wrote to stderr; the next call is refused as the previous invocation failed."""
+    w = emu.worker("failing-worker-1", component("failing-component"))
+    w.invoke("golem:component/api.{add}", ["5"])
+    with pytest.raises(EmulatorError) as failed:
+        w.invoke("golem:component/api.{add}", ["50"])
+    assert str(failed.value).endswith(PANIC)
+    with pytest.raises(EmulatorError) as refused:
+        w.invoke("golem:component/api.{get}", [])
+    assert "previous invocation failed" in str(refused.value)
+    summary = w.summary()
+    assert summary.status == "failed"
+    assert summary.last_error is not None and summary.last_error.endswith(PANIC)
+
+
+# -- resolving components and workers by name ----------------------------------------------------------------
+
+
+def test_resolve_components_from_name(emu: Emulator, tmp_path: Path) -> None:
+    """resolve_components_from_name: resolve-component-id("component-resolve-target") finds the counters
+    component, resolve-worker-id-strict finds its worker counter-1, an unknown one is none."""
+    target = tmp_path / "component-resolve-target.wasm"
+    shutil.copyfile(component("counters"), target)
+    counter = emu.worker("counter-1", target)
+    resolver = emu.worker("resolver-1", component("component-resolve"))
+    result = resolver.invoke("golem:it/component-resolve-api.{run}", []).response
+    uuid = counter.info.component_uuid
+    cid = f"{{uuid: {{high-bits: {uuid.int >> 64}, low-bits: {uuid.int & (2**64 - 1)}}}}}"
+    assert result == f'(some({cid}), some({{component-id: {cid}, worker-name: "counter-1"}}), none)'
+
+
+def test_promise(data_dir: Path) -> None:
+    """promise: create gives the promise at oplog index 3; poll is none; await suspends the worker; completing
+    it with [42] resumes it with [42]; poll then gives some([42])."""
+    wasm = str(component("promise"))
+    created = cli(data_dir, "invoke", wasm, "--worker", "promise-1", f"{CART}.{{create}}")
+    assert created.returncode == 0, created.stderr
+    promise_id = created.stdout.strip()
+    assert promise_id.endswith('worker-name: "promise-1"}, oplog-idx: 3}')
+    assert cli(data_dir, "invoke", wasm, "--worker", "promise-1", f"{CART}.{{poll}}", promise_id).stdout.strip() \
+        == "none"
+    waiting = cli(data_dir, "invoke", wasm, "--worker", "promise-1", f"{CART}.{{await}}", promise_id)
+    assert status(data_dir, "promise-1") == "suspended", waiting.stderr
+    completed = cli(data_dir, "promise", "complete", "promise-1", "3", "*")  # "*" is the byte 42
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "[42]"
+    assert cli(data_dir, "invoke", wasm, "--worker", "promise-1", f"{CART}.{{poll}}", promise_id).stdout.strip() \
+        == "some([42])"
+
