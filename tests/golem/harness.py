@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from emulator.cli_common import cache_dir
+from emulator.cli.common import cache_dir
+from emulator.lifecycle.status import summarize
 from emulator.oplog.entries import Log
 from emulator.oplog.store import SqliteStore
-from emulator.replay.status import summarize
 
 # A route answers (method, path, headers, body) with (status, body, headers); None means 404.
 Reply = tuple[int, bytes, list[tuple[str, str]]]
