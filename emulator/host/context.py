@@ -45,6 +45,7 @@ class HostContext:
     # Shows guest output live: (stream or log level, text); called only for output that is journaled now.
     on_output: Callable[[str, str], None] | None = None
     sandbox: Path | None = None  # the worker's private directory, preopened as "/"; None: no filesystem
+    data_dir: Path | None = None  # where shared storage (wasi:keyvalue, wasi:blobstore) lives; None: none
     # Workers forked by this invocation (fork, fork-worker): resumed once the invocation finishes.
     forked: list[str] = field(default_factory=list)
     # oplog-commit(n): blocks until n replicas hold the given index; None when the worker has no replicator.
@@ -71,7 +72,7 @@ class HostContext:
 
 def host_context(
     info: WorkerInfo, oplog: Oplog, store: Store, *, semantics: str = Semantics.GOLEM_1_1,
-    entries: list[OplogEntry] | None = None, sandbox: Path | None = None,
+    entries: list[OplogEntry] | None = None, sandbox: Path | None = None, data_dir: Path | None = None,
     on_output: Callable[[str, str], None] | None = None,
     list_workers: Callable[[], list[dict[str, Any]]] | None = None,
 ) -> HostContext:
@@ -81,7 +82,7 @@ def host_context(
     recorded = [e for _, e in oplog.read()] if entries is None else entries
     replay = ReplayState(recorded, skip_persist_nothing_zones=Semantics(semantics) is Semantics.GOLEM_1_2)
     ctx = HostContext(worker=info, durability=Durability(oplog, replay, semantics), store=store,
-                      sandbox=sandbox, on_output=on_output)
+                      sandbox=sandbox, data_dir=data_dir, on_output=on_output)
     if list_workers is not None:
         ctx.list_workers = list_workers
     return ctx

@@ -57,6 +57,15 @@ _SOURCES: dict[str, tuple[tuple[tuple[str, str], ...], str | None]] = {
     "wasi:sockets/udp": ((("sockets.interfaces", "UDP"),), None),
     "wasi:sockets/udp-create-socket": ((("sockets.interfaces", "UDP_CREATE_SOCKET"),), None),
     "wasi:sockets/ip-name-lookup": ((("sockets.interfaces", "IP_NAME_LOOKUP"),), None),
+    # wasi:keyvalue 0.1.0 and wasi:blobstore over the data directory's shared storage, journaled as Golem does.
+    "wasi:keyvalue/types": ((("keyvalue.interfaces", "TYPES"),), "wasi:keyvalue asynchronous value bodies"),
+    "wasi:keyvalue/wasi-keyvalue-error": ((("keyvalue.interfaces", "ERROR"),), None),
+    "wasi:keyvalue/eventual": ((("keyvalue.interfaces", "EVENTUAL_FUNCTIONS"),), None),
+    "wasi:keyvalue/eventual-batch": ((("keyvalue.interfaces", "BATCH_FUNCTIONS"),), None),
+    "wasi:blobstore/types": ((("blobstore.interfaces", "TYPES"),), "wasi:blobstore object data streams"),
+    "wasi:blobstore/blobstore": ((("blobstore.interfaces", "BLOBSTORE_FUNCTIONS"),), None),
+    "wasi:blobstore/container": ((("blobstore.interfaces", "CONTAINER_FUNCTIONS"),),
+                                 "wasi:blobstore object name streams"),
     # wasi:http client side, durable as Golem's (semantics §6.1); serving HTTP traps as not supported.
     "wasi:http/types": ((("http.interfaces", "TYPES"),), SERVER_SIDE),
     "wasi:http/outgoing-handler": ((("http.interfaces", "OUTGOING_HANDLER"),), None),

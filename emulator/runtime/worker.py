@@ -321,7 +321,7 @@ class Worker:
     def context(self, entries: list[OplogEntry]) -> HostContext:
         """A host context for a new instance of this worker, replaying `entries`."""
         return host_context(self.info, self.oplog, self.store, semantics=self.create.semantics, entries=entries,
-                            sandbox=self.sandbox(), on_output=self.on_output,
+                            sandbox=self.sandbox(), data_dir=self.data_dir(), on_output=self.on_output,
                             list_workers=lambda: list_workers(self.store))
 
     def finished(self, key: str) -> tuple[bool, str | None]:

@@ -1,0 +1,1 @@
+"""wasi:blobstore (blobstore, container, types), as Golem serves it."""
