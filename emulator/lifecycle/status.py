@@ -8,8 +8,12 @@ from enum import StrEnum
 
 from emulator.oplog.entries import (
     HINT_KINDS,
+    BeginAtomicRegion,
+    BeginRemoteWrite,
     ChangeRetryPolicy,
     Create,
+    EndAtomicRegion,
+    EndRemoteWrite,
     Error,
     ExportedFunctionCompleted,
     ExportedFunctionInvoked,
@@ -79,6 +83,9 @@ class WorkerSummary:
     invocations: dict[str, Outcome] = field(default_factory=dict)
     open_key: str | None = None  # an invocation that started and has not finished
     trailing_errors: int = 0
+    # An atomic region or remote write abandoned by a Jump and being run again (its begin index): until it
+    # completes, the entries of the new attempt are no progress, and the retry counter keeps counting.
+    retried_region: int | None = None
     last_error: str | None = None
     retry_policy: dict[str, object] | None = None
     create: Create | None = None
@@ -97,15 +104,34 @@ def summarize(entries: Sequence[OplogEntry]) -> WorkerSummary:
 RETROACTIVE = (Jump, Revert, SuccessfulUpdate)
 
 
+def _abandons_region(entries: Sequence[OplogEntry], first: int, jump: Jump) -> bool:
+    """Whether `jump` skips an abandoned attempt: its region starts right after the region's begin entry."""
+    begin = jump.start - 1
+    return first <= begin and isinstance(entries[begin - first], BeginRemoteWrite | BeginAtomicRegion)
+
+
+def _rerunning(region: int | None, entry: OplogEntry) -> bool:
+    """Whether `entry` is part of running an abandoned region again (not its end, nor a finished call)."""
+    if region is None or isinstance(entry, ExportedFunctionCompleted | ExportedFunctionInvoked):
+        return False
+    return not (isinstance(entry, EndRemoteWrite | EndAtomicRegion) and entry.begin_index == region)
+
+
 def fold(s: WorkerSummary, entries: Sequence[OplogEntry], first: int, skipped: SkippedRegions) -> None:
     """Fold `entries` (the first at index `first`) into `s`."""
     for idx, entry in enumerate(entries, start=first):
+        if isinstance(entry, Jump) and _abandons_region(entries, first, entry):
+            # The failed attempts inside the jumped-over region still count: each retry of a region that
+            # fails the same way again is bounded by the retry policy instead of starting over.
+            s.trailing_errors = sum(isinstance(entries[i - first], Error) for i in range(entry.start, idx))
+            s.retried_region = entry.start - 1
         if skipped.contains(idx):
             continue
         if isinstance(entry, Error):
             s.trailing_errors += 1
-        elif not is_hint(entry):
+        elif not is_hint(entry) and not _rerunning(s.retried_region, entry):
             s.trailing_errors = 0  # any progress resets Golem's retry counter
+            s.retried_region = None
         if isinstance(entry, PendingUpdate):
             s.pending_update = entry
         elif isinstance(entry, SuccessfulUpdate | FailedUpdate):

@@ -20,6 +20,7 @@ from wit_world.imports import host
 from wit_world.imports.types import Fields, OutgoingRequest
 
 _session = requests.Session()
+_abandoned: list[object] = []  # requests abandon-request left unfinished
 _adapter = WasiHttpAdapter(wit_world)
 _session.mount("http://", _adapter)
 _session.mount("https://", _adapter)
@@ -144,4 +145,12 @@ class Api(exports.Api):
             host.set_oplog_persistence_level(host.PersistenceLevel_Smart())
         return total
 
-
+    def abandon_request(self, url: str) -> str:
+        """Send a GET of `url` and fail before waiting for its response."""
+        req, body = lowlevel.request("POST", url, [])
+        future = lowlevel.outgoing_handler.handle(req, None)
+        out = body.write()
+        out.blocking_write_and_flush(b"part of a body")  # never finished: the answer cannot be there yet
+        assert future.get() is None
+        _abandoned.extend([future, body, out])  # kept alive: unwinding the exception must not end the request
+        raise RuntimeError(f"giving up on {url} before its answer")
