@@ -77,12 +77,11 @@ def test_shopping_cart_example(emu: Emulator) -> None:
         w.invoke(f"{CART}.{{add-item}}", [item])
     w.invoke(f"{CART}.{{update-item-quantity}}", ['"G1002"', "20"])
     contents = w.invoke(f"{CART}.{{get-cart-contents}}", []).response
-    checkout = w.invoke(f"{CART}.{{checkout}}", []).response
+    w.invoke(f"{CART}.{{checkout}}", [])  # Golem's test does not look at the checkout's result
     assert contents == (
         f'[{T_SHIRT_OUT}, {{product-id: "G1001", name: "Golem Cloud Subscription 1y", price: 999999, quantity: 1}}, '
         '{product-id: "G1002", name: "Mud Golem", price: 11, quantity: 20}]'
     )
-    assert checkout is not None and checkout.startswith("success({order-id: ")
 
 
 def test_invoking_with_same_idempotency_key_is_idempotent(emu: Emulator) -> None:
