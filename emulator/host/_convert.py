@@ -84,7 +84,8 @@ def retry_policy_json(r: Any) -> dict[str, Any]:
         "min_delay_ns": field(r, "min-delay"),
         "max_delay_ns": field(r, "max-delay"),
         "multiplier": field(r, "multiplier"),
-        "max_jitter_factor": field(r, "max-jitter-factor"),
+        # golem:api@0.2.x has no max-jitter-factor (the record ends at multiplier): no jitter then.
+        "max_jitter_factor": getattr(r, "max-jitter-factor", None),
     }
 
 

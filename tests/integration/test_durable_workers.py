@@ -9,10 +9,11 @@ import pytest
 import wasmtime
 
 from emulator.errors import NondeterminismError, WorkerFailed
+from emulator.oplog.entries import ChangeRetryPolicy
 from emulator.oplog.store import SqliteStore
 from emulator.runtime.engine import Runtime
 from emulator.runtime.worker import Worker
-from tests.conftest import FIXTURES, golem_emu, guest
+from tests.conftest import FIXTURES, golem_emu, guest, wat_component
 
 
 def test_counter_counts_across_three_processes(tmp_path: Path) -> None:
@@ -115,6 +116,17 @@ def test_every_host_version_links(version: str, runtime: Runtime, tmp_path: Path
     with SqliteStore(tmp_path / "oplog.db") as store:
         w = Worker.open(runtime, store, "v", wasm)
         assert w.invoke("index", []).response == "3"  # Create, ExportedFunctionInvoked, then this NoOp
+
+
+def test_set_retry_policy_at_0_2_has_no_jitter_factor(runtime: Runtime, tmp_path: Path) -> None:
+    # golem:api@0.2.x's retry-policy record ends at multiplier; it used to fail on the missing field
+    wasm = wat_component("retry_policy_020", tmp_path)
+    with SqliteStore(tmp_path / "oplog.db") as store:
+        Worker.open(runtime, store, "r", wasm).invoke("run", [])
+        (policy,) = [e for _, e in store.read("r") if isinstance(e, ChangeRetryPolicy)]
+    assert (policy.max_attempts, policy.min_delay_ns, policy.max_delay_ns) == (7, 10**6, 5 * 10**6)
+    assert policy.multiplier == 1.5
+    assert policy.max_jitter_factor is None
 
 
 def test_unknown_import_is_a_load_error(runtime: Runtime, tmp_path: Path) -> None:
