@@ -17,8 +17,10 @@ from emulator.lifecycle.status import summarize
 from emulator.oplog.entries import Log
 from emulator.oplog.store import SqliteStore
 
-# A route answers (method, path, headers, body) with (status, body, headers); None means 404.
-Reply = tuple[int, bytes, list[tuple[str, str]]]
+# A route answers (method, path, headers, body) with (status, body, headers); None means 404. A body given as
+# a list of chunks is sent one chunk every CHUNK_DELAY_S (a slow stream, like Golem's throttled axum bodies).
+Reply = tuple[int, bytes | list[bytes], list[tuple[str, str]]]
+CHUNK_DELAY_S = 0.02
 Route = Callable[[str, str, dict[str, str], bytes], Reply | None]
 
 
@@ -71,12 +73,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.received.append((self.command, self.path, headers, body))
         reply = self.server.route(self.command, self.path, headers, body)
         status, payload, extra = reply if reply is not None else (404, b"", [])
+        chunks = [payload] if isinstance(payload, bytes) else payload
         self.send_response(status)
         for name, value in extra:
             self.send_header(name, value)
-        self.send_header("content-length", str(len(payload)))
+        self.send_header("content-length", str(sum(len(c) for c in chunks)))
         self.end_headers()
-        self.wfile.write(payload)
+        for i, chunk in enumerate(chunks):
+            if i:
+                time.sleep(CHUNK_DELAY_S)
+            self.wfile.write(chunk)
+            self.wfile.flush()
 
     do_GET = do_POST = do_PUT = do_DELETE = _serve
 
