@@ -8,7 +8,7 @@ from typing import Protocol
 
 import wasmtime
 
-from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, Unsupported
+from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, Unsupported, UsageError
 from emulator.host.context import HostContext
 from emulator.lifecycle.status import WorkerSummary
 from emulator.oplog.entries import Create, FailedUpdate, OplogEntry, PendingUpdate, SuccessfulUpdate
@@ -73,7 +73,11 @@ def apply_pending(worker: Updatable) -> None:
 
 def _apply(worker: Updatable, target: LoadedComponent, mode: str, pending_written: bool) -> tuple[bool, str | None]:
     if mode == "snapshot":
-        payload = call_snapshot(worker.ready_instance(), "save-snapshot", "save", [])
+        try:
+            payload = call_snapshot(worker.ready_instance(), "save-snapshot", "save", [])
+        except UsageError as e:  # no save-snapshot export: as Golem, a failed update, the worker stays put
+            worker.oplog.add_and_commit(FailedUpdate(target_hash=target.sha256, details=str(e)))
+            return False, str(e)
         worker.drop_instance()
         worker.oplog.add_and_commit(PendingUpdate(
             target_component=target.path.stem, target_hash=target.sha256, mode="snapshot",
