@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from emulator.errors import EmulatorError
 from emulator.lifecycle import management
+from emulator.runtime.worker import Worker
 from emulator.testing import Emulator
 from tests.golem.conftest import component
+from tests.golem.harness import Reply, serve
 
 
 def test_revert_failed_worker(emu: Emulator) -> None:
@@ -20,3 +24,39 @@ def test_revert_failed_worker(emu: Emulator) -> None:
         w.invoke("golem:component/api.{get}", [])
     management.revert(emu.store, "revert_failed_worker", last_invocations=1)
     assert w.invoke("golem:component/api.{get}", []).response == "5"
+
+
+def _f1(method: str, path: str, headers: dict[str, str], body: bytes) -> Reply | None:
+    return (200, b"", []) if method == "POST" and path == "/f1" else None
+
+
+def test_revert_auto_update(data_dir: Path) -> None:
+    """revert_auto_update: after an automatic update f2 gives 0; reverting to index 1 removes the update,
+    and v1's f2 gives a random number."""
+    with Emulator(data_dir) as emu:
+        w = emu.worker("revert_auto_update", component("update-test-v1"))
+        assert w.update(emu.runtime.load(component("update-test-v2")), "automatic")[0]
+        assert w.invoke("golem:component/api.{f2}", []).response == "0"
+        management.revert(emu.store, "revert_auto_update", to_index=1)
+    with Emulator(data_dir) as emu:
+        w = Worker.load(emu.runtime, emu.store, "revert_auto_update", data_dir / "components")
+        assert w.invoke("golem:component/api.{f2}", []).response != "0"
+        w.close()
+
+
+@pytest.mark.xfail(strict=True, reason="golem-emu's --last-invocations counts only invocations outside skipped "
+                   "regions, and a snapshot update skips the history before it (Golem counts the raw oplog)")
+def test_revert_manual_update(data_dir: Path) -> None:
+    """revert_manual_update: the state carried by a snapshot update is the same before, after, and after
+    reverting the last two invocations (the update's trace is gone, v2 runs again)."""
+    with serve(_f1) as server, Emulator(data_dir) as emu:
+        w = emu.worker("revert_manual_update", component("update-test-v2"), env=[("PORT", str(server.port))])
+        w.invoke("golem:component/api.{f1}", ["0"])
+        before = w.invoke("golem:component/api.{f2}", []).response
+        assert w.update(emu.runtime.load(component("update-test-v3")), "snapshot")[0]
+        assert w.invoke("golem:component/api.{get}", []).response == before
+        management.revert(emu.store, "revert_manual_update", last_invocations=2)
+        w.close()
+        again = Worker.load(emu.runtime, emu.store, "revert_manual_update", data_dir / "components")
+        assert again.invoke("golem:component/api.{f2}", []).response == before
+        again.close()
