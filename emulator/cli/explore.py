@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from emulator.chaos import primary_lost
 from emulator.chaos.explore import CrashFreeRunFailed, default_jobs, explore
 from emulator.chaos.harness import Emulator, shared_runtime
 from emulator.chaos.report import as_json, command_line, print_report
@@ -39,6 +40,11 @@ KEY = "explore-1"
 @click.option("--faults", type=click.Choice(["http"]), default=None,
               help="Instead of crashing, fail each request of the crash-free run in turn (refused, timeout, "
                    "503, reset after sending).")
+@click.option("--failover", is_flag=True,
+              help="At each crash point the primary oplog is lost too: recovery starts from the most advanced "
+                   "replica, which holds only what an oplog-commit waited for (see docs/replicas.md).")
+@click.option("--replicas", "replica_count", type=click.IntRange(min=1, max=16), default=3, show_default=True,
+              help="How many replicas trials have under --failover.")
 @click.option("--json", "as_json_flag", is_flag=True, help="Print one JSON document instead of the table.")
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep each failing trial's data dir as DIR/<point> (see it with golem-emu --data-dir ...).")
@@ -46,8 +52,8 @@ KEY = "explore-1"
 @click.argument("args", nargs=-1)
 def explore_command(component: Path, env_pairs: tuple[str, ...], semantics: str | None, jobs: int | None,
                     seed: int, max_points: int | None, only: str | None, kill: bool, live: bool,
-                    faults: str | None, as_json_flag: bool, keep: Path | None, function: str,
-                    args: tuple[str, ...]) -> None:
+                    faults: str | None, failover: bool, replica_count: int, as_json_flag: bool, keep: Path | None,
+                    function: str, args: tuple[str, ...]) -> None:
     """Crash an invocation of FUNCTION at each of its crash points, recover it, and check it.
 
     Each trial crashes at one point, recovers as a restarted Golem executor would, and checks that the
@@ -68,9 +74,12 @@ def explore_command(component: Path, env_pairs: tuple[str, ...], semantics: str 
         extra += ["--semantics", semantics] if semantics else []
         extra += ["--faults", faults] if faults else []
         extra += ["--kill"] if kill else []
+        extra += ["--failover", "--replicas", str(replica_count)] if failover else []
         return command_line("golem-emu", "explore", str(component), *extra, "--only", trial.name,
                             "--keep", str(keep or "failing-trials"), function, *wave_args)
 
+    if failover and faults is not None:
+        raise UsageError("--failover loses the primary at crash points; it does not combine with --faults")
     n_jobs = jobs or default_jobs()
     err_console, out_console = Console(stderr=True, highlight=False), Console(highlight=False)
     progress = Progress(TextColumn("[bold]exploring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -81,6 +90,8 @@ def explore_command(component: Path, env_pairs: tuple[str, ...], semantics: str 
             result = explore(
                 scenario, jobs=n_jobs, faults=faults, live=live, kill=kill, keep=keep, only=only,
                 max_points=max_points, seed=seed, progress=lambda _t: progress.advance(task),
+                extras=primary_lost.extras if failover else None,
+                setup=primary_lost.with_replicas(replica_count) if failover else None,
                 on_plan=lambda n: progress.update(task, total=n),
             )
     except CrashFreeRunFailed as e:
