@@ -13,6 +13,7 @@ from emulator.lifecycle.retry import Clock, VirtualClock
 from emulator.lifecycle.status import WorkerSummary, summarize
 from emulator.oplog.entries import OplogEntry
 from emulator.oplog.store import SqliteStore
+from emulator.runtime.component_files import cache_dir
 from emulator.runtime.engine import Runtime
 from emulator.runtime.executor import InvocationResult
 from emulator.runtime.worker import Worker
@@ -23,19 +24,10 @@ _RUNTIMES: dict[str, Runtime] = {}
 RESUMED_STATUSES = ("running", "retrying", "interrupted", "suspended")
 
 
-def default_cache_dir() -> Path:
-    """Compiled artifacts are shared by every data dir (GOLEM_EMU_CACHE, else ~/.cache/golem-emu)."""
-    explicit = os.environ.get("GOLEM_EMU_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "golem-emu"
-
-
 def shared_runtime(wasi: str = "golem") -> Runtime:
     """One Runtime per process and WASI mode: a component is loaded once and shared by every trial."""
     if wasi not in _RUNTIMES:
-        _RUNTIMES[wasi] = Runtime(default_cache_dir(), wasi=wasi)
+        _RUNTIMES[wasi] = Runtime(cache_dir(), wasi=wasi)
     return _RUNTIMES[wasi]
 
 

@@ -3,7 +3,6 @@ command loads a worker and prints an invocation's result."""
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -26,12 +25,10 @@ DEFAULT_DATA_DIR = ".golem-emu"
 
 
 def cache_dir() -> Path:
-    """Compiled artifacts are shared by every data dir: compiling a component costs seconds."""
-    explicit = os.environ.get("GOLEM_EMU_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "golem-emu"
+    """Where compiled artifacts live (runtime.component_files.cache_dir, imported only when asked)."""
+    from emulator.runtime import component_files
+
+    return component_files.cache_dir()
 
 
 class Env:

@@ -139,3 +139,13 @@ def share(source: Path, target: Path) -> None:
     except OSError:  # another file system, or links not allowed: copy
         shutil.copyfile(source, tmp)
     os.replace(tmp, target)
+
+
+def cache_dir() -> Path:
+    """Where compiled artifacts and the hash index live, shared by every data dir (GOLEM_EMU_CACHE, else
+    $XDG_CACHE_HOME/golem-emu or ~/.cache/golem-emu): compiling a component costs seconds."""
+    explicit = os.environ.get("GOLEM_EMU_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "golem-emu"

@@ -120,7 +120,8 @@ def _load(worker: Updatable, target: LoadedComponent, payload: bytes) -> str | N
     ctx = worker.context([e for _, e in worker.oplog.read()])
     inst = Instance(worker.runtime, target, ctx, ctx.worker)
     try:
-        return call_snapshot(inst, "load-snapshot", "load", [payload])  # type: ignore[no-any-return]
+        failure: str | None = call_snapshot(inst, "load-snapshot", "load", [payload])
+        return failure
     except (EmulatorError, wasmtime.WasmtimeError) as e:
         return str(e)
     finally:

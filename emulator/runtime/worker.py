@@ -12,10 +12,9 @@ from base64 import b64decode
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from emulator import values
-from emulator.chaos.points import Chaos
 from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, OplogError, UsageError, WorkerFailed
 from emulator.host.context import HostContext, WorkerInfo, host_context
 from emulator.lifecycle import summary_rows
@@ -35,6 +34,17 @@ from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
 from emulator.runtime.executor import Executor, InvocationResult, first_line
 from emulator.runtime.instance import Instance, call_snapshot
 from emulator.runtime.linker import check_imports
+
+
+class CrashHooks(Protocol):
+    """Where crash injection (emulator.chaos.points.Chaos) hooks into a worker: after each commit, before each
+    host call's result is journaled. The runtime knows only this, not the chaos package."""
+
+    def on_commit(self, worker: str, first_index: int, entries: Sequence[OplogEntry]) -> None:
+        """A batch of entries starting at `first_index` became durable."""
+
+    def before_persist(self, worker: str, index: int, function: str) -> None:
+        """A live host call ran; its entry would get `index`."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,7 @@ class Worker:
     """A named durable worker running one component, backed by an oplog in an Store."""
 
     def __init__(
-        self, runtime: Runtime, store: Store, name: str, loaded: LoadedComponent, chaos: Chaos | None = None,
+        self, runtime: Runtime, store: Store, name: str, loaded: LoadedComponent, chaos: CrashHooks | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.runtime = runtime
@@ -134,7 +144,7 @@ class Worker:
     def open(
         cls, runtime: Runtime, store: Store, name: str, component: str | os.PathLike[str], *,
         env: Sequence[tuple[str, str]] = (), args: Sequence[str] = (), semantics: str | None = None,
-        chaos: Chaos | None = None, clock: Clock | None = None, components_dir: Path | None = None,
+        chaos: CrashHooks | None = None, clock: Clock | None = None, components_dir: Path | None = None,
     ) -> Worker:
         """Recover worker `name`, creating it (Create entry, index 1) on first use."""
         names.check_worker_name(name)
@@ -167,7 +177,7 @@ class Worker:
     @classmethod
     def load(
         cls, runtime: Runtime, store: Store, name: str, components_dir: Path, *,
-        chaos: Chaos | None = None, clock: Clock | None = None,
+        chaos: CrashHooks | None = None, clock: Clock | None = None,
     ) -> Worker:
         """An existing worker, running the exact component it was created with (kept by its hash)."""
         if not store.has_worker(name):
