@@ -76,6 +76,8 @@ class Store(OplogStore, Protocol):
     """Everything the runtime needs of storage: oplogs and promises, component versions, which process runs
     which worker, requests left for that process, replicas, and the directory the worker's files live in."""
 
+    readonly: bool  # opened for reading only: every write raises OplogError
+
     @property
     def data_dir(self) -> Path:
         """The directory beside the database: kept components and worker sandboxes live there."""

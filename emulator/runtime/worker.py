@@ -249,7 +249,7 @@ class Worker:
 
     def save_summary(self) -> None:
         """Keep the worker's status fold in the store (summary_rows.py), so listings need not fold its oplog."""
-        if self.oplog.pending() or getattr(self.store, "readonly", False):
+        if self.oplog.pending() or self.store.readonly:
             return
         summary = self.summary()
         through = self.oplog.committed_index()
