@@ -49,7 +49,7 @@ _SOURCES: dict[str, tuple[tuple[tuple[str, str], ...], str | None]] = {
     "wasi:logging/logging": ((("logging.interfaces", "LOGGING"),), None),
     # wasi:filesystem over the worker's sandbox directory; wasi:sockets denied.
     "wasi:filesystem/types": ((("filesystem.interfaces", "TYPES"),), None),
-    "wasi:filesystem/preopens": ((("filesystem.interfaces", "PREOPENS"),), None),
+    "wasi:filesystem/preopens": ((("filesystem.preopens", "PREOPENS"),), None),
     "wasi:sockets/network": ((("sockets.interfaces", "NETWORK"),), None),
     "wasi:sockets/instance-network": ((("sockets.interfaces", "INSTANCE_NETWORK"),), None),
     "wasi:sockets/tcp": ((("sockets.interfaces", "TCP"),), None),

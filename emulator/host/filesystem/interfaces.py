@@ -20,13 +20,12 @@ from emulator.host import _resources as res
 from emulator.host.context import HostContext
 from emulator.host.filesystem.objects import (
     MAX_CHUNK,
-    PREOPEN,
     Descriptor,
     DirectoryEntryStream,
     FileInputStream,
     FileOutputStream,
-    open_preopen,
 )
+from emulator.host.filesystem.preopens import get_directories as get_directories  # served by preopens.py
 from emulator.host.filesystem.sandbox import FsError, OpenFd, Target, check_offset, descriptor_type, fs_result, resolve
 from emulator.host.io.objects import IoError
 from emulator.oplog.entries import READ_LOCAL, Json
@@ -361,17 +360,6 @@ def filesystem_error_code(ctx: HostContext, error: Any) -> str | None:
     return code if isinstance(code, str) else None
 
 
-def get_directories(ctx: HostContext) -> list[tuple[Any, str]]:
-    """The preopened directories: "/" for the sandbox (the list of names is journaled, as Golem does)."""
-    sandbox = ctx.sandbox
-    names = ctx.durability.call(
-        "cli::preopens::get_directories", READ_LOCAL, None, lambda: [] if sandbox is None else [PREOPEN],
-    )
-    if sandbox is None:
-        return []
-    return [(res.own(ctx, "descriptor", open_preopen(sandbox)), name) for name in names if name == PREOPEN]
-
-
 TYPES: dict[str, Callable[..., Any]] = {
     "[method]descriptor.read-via-stream": read_via_stream,
     "[method]descriptor.write-via-stream": write_via_stream,
@@ -403,4 +391,3 @@ TYPES: dict[str, Callable[..., Any]] = {
     "[method]directory-entry-stream.read-directory-entry": read_directory_entry,
     "filesystem-error-code": filesystem_error_code,
 }
-PREOPENS: dict[str, Callable[..., Any]] = {"get-directories": get_directories}
