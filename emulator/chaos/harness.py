@@ -94,7 +94,9 @@ class Emulator:
         """Commit and close every worker, then the database; after a planned crash, commit nothing."""
         crashed = self.chaos is not None and self.chaos.crashed
         for w in self._workers.values():
-            if not crashed:  # a crashed process loses whatever it had not committed
+            if crashed:  # a crashed process loses whatever it had not committed, and its instances
+                w.drop_instance()
+            else:
                 w.close()
         self._workers.clear()
         self.store.close()

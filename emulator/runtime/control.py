@@ -37,13 +37,16 @@ class InterruptWatcher:
         self.engine = engine
         self.interval = interval
         self.requested = threading.Event()
+        self._poller: _Poller | None = None
 
     def __enter__(self) -> InterruptWatcher:
-        _Poller.of(self.store, self.interval).watch(self)
+        self._poller = _Poller.watch(self.store, self.interval, self)
         return self
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
-        _Poller.of(self.store, self.interval).unwatch(self)
+        if self._poller is not None:
+            self._poller.unwatch(self)
+            self._poller = None
 
     def deliver(self) -> None:
         """The request arrived: stop the guest at its next epoch check."""
@@ -52,28 +55,35 @@ class InterruptWatcher:
 
 
 class _Poller:
-    """One daemon thread per store (by its data dir) and process: delivers interrupt requests to watchers."""
+    """One daemon thread per store (by its data dir) and process: delivers interrupt requests to watchers.
+
+    The thread ends, closing its connection, once nobody has watched for `_LINGER` seconds: a process that
+    opens many data dirs (an exploration runs each trial in its own) would otherwise keep a polling thread
+    and two database connections alive for every one of them."""
 
     _all: dict[tuple[type, Path], _Poller] = {}
     _all_lock = threading.Lock()
 
     @classmethod
-    def of(cls, store: Store, interval: float) -> _Poller:
+    def watch(cls, store: Store, interval: float, watcher: InterruptWatcher) -> _Poller:
+        """Start delivering to `watcher`; returns the poller to unwatch it from."""
         key = (type(store), store.data_dir.absolute())
-        with cls._all_lock:
+        with cls._all_lock:  # held while registering, so an ending thread cannot retire this poller meanwhile
             poller = cls._all.get(key)
             if poller is None:
-                poller = cls._all[key] = cls(store, interval)
+                poller = cls._all[key] = cls(store, interval, key)
+            poller._add(watcher)
             return poller
 
-    def __init__(self, store: Store, interval: float) -> None:
+    def __init__(self, store: Store, interval: float, key: tuple[type, Path]) -> None:
         self.store = store  # only to reopen: the thread uses its own connection
         self.interval = interval
+        self.key = key
         self._watching: dict[str, list[InterruptWatcher]] = {}
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def watch(self, watcher: InterruptWatcher) -> None:
+    def _add(self, watcher: InterruptWatcher) -> None:
         with self._wake:
             self._watching.setdefault(watcher.worker, []).append(watcher)
             if self._thread is None:
@@ -88,24 +98,50 @@ class _Poller:
                 watchers.remove(watcher)
             if not watchers:
                 self._watching.pop(watcher.worker, None)
+            self._wake.notify()
+
+    def _idle_retire(self) -> bool:
+        """Called with nobody watching: wait up to _LINGER for a watcher; if none came, retire this poller."""
+        with self._wake:
+            self._wake.wait_for(lambda: bool(self._watching), timeout=_LINGER)
+            if self._watching:
+                return False
+        with _Poller._all_lock, self._wake:
+            if self._watching:  # a watcher registered between the two locks
+                return False
+            if _Poller._all.get(self.key) is self:
+                del _Poller._all[self.key]
+            self._thread = None
+            return True
 
     def _run(self) -> None:
         store = self.store.reopen()  # sqlite3 connections belong to the thread that made them; opened once
-        while True:
-            with self._wake:
-                while not self._watching:
-                    self._wake.wait()
-            time.sleep(self.interval)
-            try:
-                waiting = store.requested_workers()
-                for worker in waiting:
-                    with self._wake:
-                        watchers = list(self._watching.get(worker, ()))
-                    if watchers and INTERRUPT in store.take_requests(worker):
-                        for watcher in watchers:
-                            watcher.deliver()
-            except EmulatorError:
-                continue  # a busy database: look again next time
+        try:
+            while True:
+                with self._wake:
+                    idle = not self._watching
+                if idle:
+                    if self._idle_retire():
+                        return
+                    continue
+                time.sleep(self.interval)
+                try:
+                    waiting = store.requested_workers()
+                    for worker in waiting:
+                        with self._wake:
+                            watchers = list(self._watching.get(worker, ()))
+                        if watchers and INTERRUPT in store.take_requests(worker):
+                            for watcher in watchers:
+                                watcher.deliver()
+                except EmulatorError:
+                    continue  # a busy database: look again next time
+        finally:
+            store.close()
+
+
+# How long a poller's thread outlives its last watcher (a CLI process invokes once; a server or a test keeps
+# invoking, and should not pay for a new thread and connection on every call).
+_LINGER = 2.0
 
 
 class CtrlC:

@@ -84,7 +84,15 @@ class Instance:
             return f.read().decode("utf-8", errors="replace")
 
     def close(self) -> None:
-        """Forget the captured output."""
+        """Free the Store now and forget the captured output.
+
+        wasmtime-py keeps every host function in a process-wide table until the native Store that instantiated
+        it is deleted, and our host functions reach this Instance (through the HostContext) and so its Store:
+        left to the garbage collector, that cycle through a global root is never freed, and each discarded
+        instance kept its linear memory and its open files for the life of the process.
+        """
+        self._funcs.clear()
+        self.store.close()
         self._output.clear()
         if self._out_path is not None:
             Path(self._out_path).unlink(missing_ok=True)
