@@ -14,10 +14,9 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from emulator.lifecycle.status import WorkerStatus, status_after
+from emulator.lifecycle.status import RetryCounter, WorkerStatus, status_after
 from emulator.oplog.entries import (
     ENTRY_TYPES,
-    HINT_KINDS,
     BeginAtomicRegion,
     BeginRemoteWrite,
     ChangePersistenceLevel,
@@ -131,6 +130,8 @@ class OplogIndex:
         self.fatal_errors: set[int] = set()  # Error entries that are not retriable
         self.retry_policies = array("q")
         self.noops = array("q")
+        self.jump_starts: dict[int, int] = {}  # Jump entry -> the first index it skips
+        self.end_begins: dict[int, int] = {}  # EndAtomicRegion/EndRemoteWrite entry -> its begin index
         self.first_timestamp = 0
         self.last_timestamp = 0
 
@@ -185,14 +186,18 @@ class OplogIndex:
                 lanes["persist-nothing"].close(start, idx)
         elif isinstance(entry, Jump | Revert):
             self.skipped.add(OplogRegion(entry.start, entry.end))
+            if isinstance(entry, Jump):
+                self.jump_starts[idx] = entry.start
         elif isinstance(entry, BeginAtomicRegion):
             lanes["atomic"].open(idx)
         elif isinstance(entry, EndAtomicRegion):
             lanes["atomic"].close(entry.begin_index, idx)
+            self.end_begins[idx] = entry.begin_index
         elif isinstance(entry, BeginRemoteWrite):
             lanes["remote-write"].open(idx)
         elif isinstance(entry, EndRemoteWrite):
             lanes["remote-write"].close(entry.begin_index, idx)
+            self.end_begins[idx] = entry.begin_index
         elif isinstance(entry, ChangePersistenceLevel):
             if entry.level == "persist-nothing":
                 lanes["persist-nothing"].open(idx)
@@ -254,17 +259,12 @@ class OplogIndex:
         return WorkerStatus.IDLE
 
     def trailing_errors(self) -> int:
-        """Consecutive Error entries at the end, walking back over hints (``trailing_error_count``)."""
-        count = 0
-        for idx in range(self.length, 0, -1):
-            if self.skipped.contains(idx):
-                continue
-            kind = KINDS[self.kinds[idx - 1]]
-            if kind == "error":
-                count += 1
-            elif kind not in HINT_KINDS:
-                break
-        return count
+        """Golem's retry counter at the end, as ``summarize`` counts it (RetryCounter over every entry)."""
+        retries = RetryCounter()
+        for idx in range(1, self.length + 1):
+            retries.feed(idx, KINDS[self.kinds[idx - 1]], self.skipped.contains(idx), self.jump_starts.get(idx),
+                         self.end_begins.get(idx))
+        return retries.errors
 
     def matching_kinds(self, kinds: set[str], first: int = 1, last: int | None = None) -> array[int]:
         """Indices in ``first..=last`` (default: to the end) whose kind is in ``kinds``."""

@@ -8,8 +8,6 @@ from enum import StrEnum
 
 from emulator.oplog.entries import (
     HINT_KINDS,
-    BeginAtomicRegion,
-    BeginRemoteWrite,
     ChangeRetryPolicy,
     Create,
     EndAtomicRegion,
@@ -23,7 +21,6 @@ from emulator.oplog.entries import (
     PendingUpdate,
     Revert,
     SuccessfulUpdate,
-    is_hint,
 )
 from emulator.oplog.kinds import EntryKind
 from emulator.replay.state import SkippedRegions
@@ -104,34 +101,61 @@ def summarize(entries: Sequence[OplogEntry]) -> WorkerSummary:
 RETROACTIVE = (Jump, Revert, SuccessfulUpdate)
 
 
-def _abandons_region(entries: Sequence[OplogEntry], first: int, jump: Jump) -> bool:
-    """Whether `jump` skips an abandoned attempt: its region starts right after the region's begin entry."""
-    begin = jump.start - 1
-    return first <= begin and isinstance(entries[begin - first], BeginRemoteWrite | BeginAtomicRegion)
+@dataclass
+class RetryCounter:
+    """Golem's retry counter, fed entry by entry in oplog order (skipped entries included, flagged).
 
+    Consecutive Error entries count, hints are walked over, and any other entry is progress that resets it;
+    except that when a Jump abandons an attempt inside an atomic region or remote write (its region starts
+    right after the region's begin entry) the errors of the jumped-over attempt keep counting, and the entries
+    of the region's next attempt are no progress until the region completes. Otherwise a failure that repeats
+    there would be retried forever. The worker's summary and the inspection index both count with this."""
 
-def _rerunning(region: int | None, entry: OplogEntry) -> bool:
-    """Whether `entry` is part of running an abandoned region again (not its end, nor a finished call)."""
-    if region is None or isinstance(entry, ExportedFunctionCompleted | ExportedFunctionInvoked):
-        return False
-    return not (isinstance(entry, EndRemoteWrite | EndAtomicRegion) and entry.begin_index == region)
+    errors: int = 0
+    region: int | None = None  # the begin index of the region being run again after an abandoning Jump
+    _begins: set[int] = field(default_factory=set)  # indices of BeginAtomicRegion/BeginRemoteWrite entries
+    _error_at: list[int] = field(default_factory=list)  # indices of Error entries
+
+    def feed(self, idx: int, kind: str, skipped: bool, jump_start: int | None = None,
+             end_of: int | None = None) -> None:
+        """One entry: its kind, whether replay skips it, a Jump's start, an End*'s begin index."""
+        if kind in (EntryKind.BEGIN_ATOMIC_REGION, EntryKind.BEGIN_REMOTE_WRITE):
+            self._begins.add(idx)
+        elif kind == EntryKind.ERROR:
+            self._error_at.append(idx)
+        elif jump_start is not None and jump_start - 1 in self._begins:
+            self.errors = sum(1 for i in self._error_at if jump_start <= i < idx)
+            self.region = jump_start - 1
+        if skipped:
+            return
+        if kind == EntryKind.ERROR:
+            self.errors += 1
+        elif kind not in HINT_KINDS and not self._rerunning(kind, end_of):
+            self.errors = 0  # any progress resets Golem's retry counter
+            self.region = None
+
+    def _rerunning(self, kind: str, end_of: int | None) -> bool:
+        """Whether an entry is part of running an abandoned region again (not its end, nor a finished call)."""
+        if self.region is None or kind in (EntryKind.EXPORTED_FUNCTION_COMPLETED,
+                                           EntryKind.EXPORTED_FUNCTION_INVOKED):
+            return False
+        return end_of != self.region
+
+    def feed_entry(self, idx: int, entry: OplogEntry, skipped: bool) -> None:
+        """feed() with what it needs read off a decoded entry."""
+        self.feed(idx, entry.kind, skipped, entry.start if isinstance(entry, Jump) else None,
+                  entry.begin_index if isinstance(entry, EndRemoteWrite | EndAtomicRegion) else None)
 
 
 def fold(s: WorkerSummary, entries: Sequence[OplogEntry], first: int, skipped: SkippedRegions) -> None:
     """Fold `entries` (the first at index `first`) into `s`."""
+    retries = RetryCounter(s.trailing_errors, s.retried_region)  # regions begun before `first`: not seen
     for idx, entry in enumerate(entries, start=first):
-        if isinstance(entry, Jump) and _abandons_region(entries, first, entry):
-            # The failed attempts inside the jumped-over region still count: each retry of a region that
-            # fails the same way again is bounded by the retry policy instead of starting over.
-            s.trailing_errors = sum(isinstance(entries[i - first], Error) for i in range(entry.start, idx))
-            s.retried_region = entry.start - 1
-        if skipped.contains(idx):
+        is_skipped = skipped.contains(idx)
+        retries.feed_entry(idx, entry, is_skipped)
+        s.trailing_errors, s.retried_region = retries.errors, retries.region
+        if is_skipped:
             continue
-        if isinstance(entry, Error):
-            s.trailing_errors += 1
-        elif not is_hint(entry) and not _rerunning(s.retried_region, entry):
-            s.trailing_errors = 0  # any progress resets Golem's retry counter
-            s.retried_region = None
         if isinstance(entry, PendingUpdate):
             s.pending_update = entry
         elif isinstance(entry, SuccessfulUpdate | FailedUpdate):
@@ -180,15 +204,9 @@ class SummaryCache:
 
 
 def trailing_error_count(entries: Sequence[OplogEntry], skipped: SkippedRegions | None = None) -> int:
-    """Consecutive Error entries at the end of the oplog, walking back over hints (Golem's retry counter)."""
+    """Golem's retry counter at the end of the oplog (RetryCounter over every entry)."""
     skipped = skipped or SkippedRegions.from_entries(entries)
-    count = 0
-    for idx in range(len(entries), 0, -1):
-        if skipped.contains(idx):
-            continue
-        entry = entries[idx - 1]
-        if isinstance(entry, Error):
-            count += 1
-        elif not is_hint(entry):
-            break
-    return count
+    retries = RetryCounter()
+    for idx, entry in enumerate(entries, start=1):
+        retries.feed_entry(idx, entry, skipped.contains(idx))
+    return retries.errors
