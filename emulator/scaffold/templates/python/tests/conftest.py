@@ -25,6 +25,14 @@ class Bank:
         self.messages: list[str] = []
         self.url = ""
 
+    def reset(self) -> None:
+        """Back to a bank that has seen nothing (explore's setup calls it before each trial)."""
+        with self.lock:
+            self.balances.clear()
+            self.replies.clear()
+            self.ledger.clear()
+            self.messages.clear()
+
     def moves(self, transfer: str) -> list[tuple[str, str, int]]:
         """What the bank applied for one transfer, in order."""
         with self.lock:
