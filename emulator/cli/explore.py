@@ -99,7 +99,7 @@ def explore_command(component: Path, env_pairs: tuple[str, ...], semantics: str 
         for d in e.diagnosis:
             err_console.print(f"  [yellow]diagnosis:[/] {d}", soft_wrap=True)
         if e.data_dir is not None and keep is not None:
-            err_console.print(f"  data dir kept: {e.data_dir}")
+            err_console.print(f"  data dir kept: {e.data_dir}", soft_wrap=True)
         sys.exit(1)
     if only and not result.trials:
         raise UsageError(f"--only {only!r} matches no crash point; list them with "

@@ -76,7 +76,7 @@ def workers(env: Env, fmt: str, as_json: bool) -> None:
         if fmt == "json":
             click.echo("[]")
         elif fmt == "table":
-            err_console.print(f"no workers yet in {env.data_dir}")
+            err_console.print(f"no workers yet in {env.data_dir}", soft_wrap=True)
         return
     store = env.readonly_store()
     rows = list_workers(store)

@@ -22,7 +22,7 @@ def new(language: str, directory: Path, host_version: str) -> None:
     new_project.create(language, directory, host_version, cache_dir() / "npm")
     err_console.print(f"created {directory} (golem:api/host@{host_version}); next:\n"
                       f"  make -C {directory}        # build the component\n"
-                      f"  make -C {directory} test   # crash-test it at every crash point")
+                      f"  make -C {directory} test   # crash-test it at every crash point", soft_wrap=True)
 
 
 @click.command()
@@ -32,7 +32,7 @@ def new(language: str, directory: Path, host_version: str) -> None:
 def wit(directory: Path, host_version: str) -> None:
     """Write the WIT dependencies (golem:api/host and WASI 0.2) into DIRECTORY/wit/deps."""
     written = wit_deps.write_wit_deps(directory, host_version, cache_dir() / "npm")
-    err_console.print(f"wrote {len(written)} packages into {directory / 'wit' / 'deps'}")
+    err_console.print(f"wrote {len(written)} packages into {directory / 'wit' / 'deps'}", soft_wrap=True)
 
 
 COMMANDS = [new, wit]

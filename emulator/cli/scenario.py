@@ -29,11 +29,11 @@ def run(file: Path, keep: Path | None) -> None:
     for line in outcome.lines:
         out.print(line, markup=False, soft_wrap=True)
     if outcome.failure is None:
-        out.print(f"[bold green]{file}: every expectation held[/]")
+        out.print(f"[bold green]{file}: every expectation held[/]", soft_wrap=True)
         return
     out.print(f"[bold red]FAILED[/] {outcome.failure}", soft_wrap=True)
     if outcome.context:
-        out.print("the oplog around it:")
+        out.print("the oplog around it:", soft_wrap=True)
         for line in outcome.context:
             out.print(f"  {line}", markup=False, soft_wrap=True)
     sys.exit(1)

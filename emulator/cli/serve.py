@@ -16,7 +16,7 @@ def serve(env: Env, port: int) -> None:
 
     def ready(bound: int) -> None:
         err_console.print(f"golem-emu serve: {env.data_dir} on http://127.0.0.1:{bound} (Ctrl-C stops it); "
-                          "`golem-emu invoke` with this --data-dir now runs here")
+                          "`golem-emu invoke` with this --data-dir now runs here", soft_wrap=True)
 
     run(env.data_dir, port, ready)
     err_console.print("golem-emu serve: stopped")

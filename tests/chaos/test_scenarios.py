@@ -35,3 +35,16 @@ def test_a_malformed_scenario_is_a_usage_error(tmp_path: Path) -> None:
     path.write_text('[[step]]\ncreate = "a"\ninvoke = "a"\n')
     done = golem_emu(tmp_path, "scenario", "run", str(path))
     assert done.returncode == 2 and "exactly one of" in done.stderr
+
+
+def test_the_verdict_stays_on_one_line_when_the_file_path_is_long(tmp_path: Path) -> None:
+    # Piped output is 80 columns wide to rich; a long path must not split the verdict over two lines.
+    deep = tmp_path / ("a-directory-with-a-rather-long-name-" * 3) / "scenarios"
+    deep.mkdir(parents=True)
+    text = (ROOT / "examples" / "scenarios" / "crash-and-restart.toml").read_text()
+    component = (ROOT / "guests" / "build" / "counter.wasm").as_posix()
+    path = deep / "crash-and-restart.toml"
+    path.write_text(text.replace('"../../guests/build/counter.wasm"', f'"{component}"'))
+    done = golem_emu(tmp_path, "scenario", "run", str(path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{path}: every expectation held\n" in done.stdout
