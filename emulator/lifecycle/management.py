@@ -79,8 +79,8 @@ def fork(store: Store, source: str, target: str, cut_off: int,
         raise UsageError(f"cannot fork at index {cut_off}: it must be between 2 and {len(entries)}")
     create = entries[0]
     assert isinstance(create, Create)
-    store.create_worker(target, dataclasses.replace(create, worker_name=target, parent=source))
-    store.append(target, 2, [*entries[1:cut_off], *extra])
+    store.create_worker(target, dataclasses.replace(create, worker_name=target, parent=source),
+                        then=[*entries[1:cut_off], *extra])
 
 
 def current_component(entries: Sequence[OplogEntry]) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -51,12 +52,14 @@ class OplogTables(SqliteDatabase):
         self._decoded.clear()
         super().close()
 
-    def create_worker(self, name: str, create_entry: Create) -> None:
-        """Create worker ``name`` with ``create_entry`` at index 1; OplogError if it exists."""
+    def create_worker(self, name: str, create_entry: Create, then: Sequence[OplogEntry] = ()) -> None:
+        """Create worker ``name`` with ``create_entry`` at index 1 and ``then`` from index 2, in one
+        transaction (a fork is never left half-written); OplogError if it exists."""
         names.check_worker_name(name)  # every way of making a worker ends here: CLI, Python API, forks
         if create_entry.worker_name != name:
             raise OplogError(f"the Create entry names worker {create_entry.worker_name!r}, not {name!r}")
         body = encode(create_entry)
+        rows, parts = _encoded_rows(name, 2, then)
         with self._write() as db:
             if db.execute("SELECT 1 FROM workers WHERE name = ?", (name,)).fetchone():
                 raise OplogError(
@@ -65,6 +68,7 @@ class OplogTables(SqliteDatabase):
             ts = create_entry.timestamp
             db.execute("INSERT INTO workers(name, created_at) VALUES (?, ?)", (name, ts))
             db.execute("INSERT INTO oplog VALUES (?, 1, 'create', ?, ?)", (name, ts, body))
+            _insert(db, rows, parts)
 
     def delete_worker(self, name: str) -> None:
         """Delete the worker, its oplog and its promises (no-op if absent)."""
@@ -175,12 +179,7 @@ class OplogTables(SqliteDatabase):
     def append(self, name: str, first_index: int, entries: Sequence[OplogEntry]) -> None:
         """Append atomically at ``first_index``; OplogConflict unless the last index is ``first_index-1``."""
         # encode first: it is what rejects non-entries with a clear TypeError
-        rows = []
-        parts: list[tuple[str, int, int, bytes]] = []
-        for n, e in enumerate(entries):
-            body, external = encode_external(e)
-            rows.append((name, first_index + n, body, e.kind, e.timestamp))
-            parts.extend((name, first_index + n, k, data) for k, data in enumerate(external))
+        rows, parts = _encoded_rows(name, first_index, entries)
         if not rows:
             return
         with self._write() as db:
@@ -192,9 +191,7 @@ class OplogTables(SqliteDatabase):
                     f"worker {name!r}: another process appended to its oplog (expected last index "
                     f"{first_index - 1}, found {last}); run each worker in one golem-emu process at a time"
                 )
-            db.executemany("INSERT INTO oplog(worker, idx, body, kind, timestamp) VALUES (?, ?, ?, ?, ?)", rows)
-            if parts:
-                db.executemany("INSERT INTO payloads(worker, idx, part, data) VALUES (?, ?, ?, ?)", parts)
+            _insert(db, rows, parts)
 
     def replace_oplog(self, name: str, entries: Sequence[OplogEntry]) -> None:
         """Replace the worker's whole oplog by ``entries`` (index 1 on) in one transaction; promises stay.
@@ -204,12 +201,7 @@ class OplogTables(SqliteDatabase):
         """
         if entries and not isinstance(entries[0], Create):
             raise OplogError(f"worker {name!r}: a replacement oplog must start with its Create entry")
-        rows = []
-        parts: list[tuple[str, int, int, bytes]] = []
-        for n, e in enumerate(entries, start=1):
-            body, external = encode_external(e)
-            rows.append((name, n, body, e.kind, e.timestamp))
-            parts.extend((name, n, k, data) for k, data in enumerate(external))
+        rows, parts = _encoded_rows(name, 1, entries)
         self._decoded.pop(name, None)
         with self._write() as db:
             old = db.execute("SELECT created_at FROM workers WHERE name = ?", (name,)).fetchone()
@@ -220,6 +212,26 @@ class OplogTables(SqliteDatabase):
                 return
             born = entries[0].timestamp if old is None else int(old[0]) + 1
             db.execute("INSERT INTO workers(name, created_at) VALUES (?, ?)", (name, born))
-            db.executemany("INSERT INTO oplog(worker, idx, body, kind, timestamp) VALUES (?, ?, ?, ?, ?)", rows)
-            if parts:
-                db.executemany("INSERT INTO payloads(worker, idx, part, data) VALUES (?, ?, ?, ?)", parts)
+            _insert(db, rows, parts)
+
+
+_Row = tuple[str, int, str, str, int]
+_Part = tuple[str, int, int, bytes]
+
+
+def _encoded_rows(name: str, first_index: int, entries: Sequence[OplogEntry]) -> tuple[list[_Row], list[_Part]]:
+    """The oplog rows and out-of-line payload parts of ``entries`` written from ``first_index`` on."""
+    rows: list[_Row] = []
+    parts: list[_Part] = []
+    for n, e in enumerate(entries):
+        body, external = encode_external(e)
+        rows.append((name, first_index + n, body, e.kind, e.timestamp))
+        parts.extend((name, first_index + n, k, data) for k, data in enumerate(external))
+    return rows, parts
+
+
+def _insert(db: sqlite3.Connection, rows: list[_Row], parts: list[_Part]) -> None:
+    """Insert encoded rows inside the caller's write transaction."""
+    db.executemany("INSERT INTO oplog(worker, idx, body, kind, timestamp) VALUES (?, ?, ?, ?, ?)", rows)
+    if parts:
+        db.executemany("INSERT INTO payloads(worker, idx, part, data) VALUES (?, ?, ?, ?)", parts)

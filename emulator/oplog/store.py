@@ -24,8 +24,9 @@ __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "Crash", "OplogStore", "PromiseSt
 class OplogStore(Protocol):
     """Durable storage of every worker's oplog (indices start at 1, Create is index 1) and of promises."""
 
-    def create_worker(self, name: str, create_entry: Create) -> None:
-        """Create worker ``name`` with ``create_entry`` at index 1; OplogError if it exists."""
+    def create_worker(self, name: str, create_entry: Create, then: Sequence[OplogEntry] = ()) -> None:
+        """Create worker ``name`` with ``create_entry`` at index 1 and ``then`` after it, in one transaction;
+        OplogError if it exists."""
 
     def delete_worker(self, name: str) -> None:
         """Delete the worker, its oplog and its promises (no-op if absent)."""

@@ -221,3 +221,24 @@ def test_promises(store: SqliteStore) -> None:
     assert store.promise_state("w", 4) is None
     assert store.complete_promise("w", 5, b"")  # like Golem, completing an unknown promise records it
     assert store.promise_state("w", 5) == PromiseState("completed", b"")
+
+
+def test_a_worker_created_with_its_history_is_all_or_nothing(store: SqliteStore) -> None:
+    # Forks write the Create and the copied history in one transaction: an entry that cannot be written
+    # (here one that is not an entry at all) leaves no half-made worker behind.
+    with pytest.raises(TypeError):
+        store.create_worker("b", create("b"), then=[call(2), object()])  # type: ignore[list-item]
+    assert not store.has_worker("b")
+    store.create_worker("b", create("b"), then=[call(2), call(3)])
+    assert [e.function_name for _, e in store.read("b", 2)] == ["f2", "f3"]  # type: ignore[attr-defined]
+
+
+def test_a_fork_that_cannot_be_written_leaves_no_target(store: SqliteStore) -> None:
+    from emulator.lifecycle.management import fork
+
+    store.append("w", 2, [call(2), call(3)])
+    with pytest.raises(TypeError):
+        fork(store, "w", "child", 3, extra=[object()])  # type: ignore[list-item]
+    assert not store.has_worker("child")
+    fork(store, "w", "child", 3)
+    assert store.last_index("child") == 3
