@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +126,9 @@ class Runtime:
             )
         loaded = self._loaded.get(digest)
         if loaded is not None:
-            return loaded
+            # The same code under another file name (a copy, a kept file) is still that file: a new worker's
+            # component is named after the file it was given, not after the first path this process saw.
+            return loaded if loaded.path == p else replace(loaded, path=p)
         component = self._compile_cached(p, data, digest)
         imports = {name: ext.ty for name, ext in component.type.imports(self.engine).items()}
         loaded = LoadedComponent(p, digest, component, imports)

@@ -177,14 +177,21 @@ def test_get_worker_metadata(data_dir: Path) -> None:
 # -- component versions and bad wasm ------------------------------------------------------------------------
 
 
+def _rebuild(wasm: Path, source: str) -> None:
+    """Golem's update-component: a new version of the component file, written as a new file (as a build
+    does). Rewriting it in place would change the worker's kept copy too, a hard link to it."""
+    wasm.unlink(missing_ok=True)
+    shutil.copyfile(component(source), wasm)
+
+
 def test_recovering_an_old_worker_after_updating_a_component(data_dir: Path, tmp_path: Path) -> None:
     """recovering_an_old_worker_after_updating_a_component: the component file is replaced by an incompatible
     one; a new worker runs the new code, the old worker recovers (after a restart) on its own code."""
     wasm = tmp_path / "cart.wasm"
-    shutil.copyfile(component("shopping-cart"), wasm)
+    _rebuild(wasm, "shopping-cart")
     with Emulator(data_dir) as emu:
         assert emu.worker("old-1", wasm).invoke(f"{CART}.{{add-item}}", [T_SHIRT]).response is None
-        shutil.copyfile(component("option-service"), wasm)
+        _rebuild(wasm, "option-service")
         assert emu.worker("new-2", wasm).invoke(f"{CART}.{{echo}}", ['some("Hello")']).response == 'some("Hello")'
     with Emulator(data_dir) as emu:
         old = Worker.load(emu.runtime, emu.store, "old-1", data_dir / "components")
