@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Self
 
 from emulator.chaos.points import Chaos
+from emulator.lifecycle.deletion import delete_worker
 from emulator.lifecycle.retry import Clock, VirtualClock
 from emulator.lifecycle.status import WorkerSummary, summarize
 from emulator.oplog.entries import OplogEntry
@@ -69,6 +70,14 @@ class Emulator:
             w.private = self.private
             self._workers[name] = w
         return w
+
+    def delete(self, name: str) -> None:
+        """Delete worker `name` (Golem's delete-worker): its oplog, promises, lease and sandbox files go; a
+        worker made later under the same name starts afresh. Refused while another process runs it."""
+        w = self._workers.pop(name, None)
+        if w is not None:
+            w.close()
+        delete_worker(self.store, name)
 
     def summary(self, name: str) -> WorkerSummary:
         """A worker's status and invocation outcomes, folded from its oplog."""

@@ -18,6 +18,7 @@ from emulator.errors import EmulatorError, UsageError
 COMMANDS: dict[str, tuple[str, str]] = {
     "component": ("components", "Component versions, as update-worker from a guest refers to them."),
     "exports": ("components", "List the functions a component exports, with their WIT signatures."),
+    "delete": ("manage", "Delete a worker: its oplog, promises and files; a new worker of that name starts afresh."),
     "explore": ("explore", "Crash an invocation of FUNCTION at each of its crash points, recover it, and check "
                            "it."),
     "fork": ("manage", "Fork a worker: NEW starts with WORKER's oplog up to --at and continues from there."),

@@ -1,4 +1,4 @@
-"""Commands that change a worker's history or code: revert, fork, update."""
+"""Commands that change a worker's history or code, or remove it: revert, fork, update, delete."""
 
 from __future__ import annotations
 
@@ -64,4 +64,17 @@ def update(env: Env, worker_name: str, component: Path, mode: str) -> None:
     err_console.print(f"updated {worker_name} to {component.name} ({mode})")
 
 
-COMMANDS = [revert, fork, update]
+@click.command()
+@click.argument("worker_name", metavar="WORKER", callback=checked_name)
+@click.pass_obj
+def delete(env: Env, worker_name: str) -> None:
+    """Delete a worker: its oplog, promises and files; a new worker of that name starts afresh."""
+    from emulator.lifecycle.deletion import delete_worker, missing_worker
+
+    with env.readonly_store() as store:  # bad input leaves the database file exactly as it was
+        missing_worker(store, worker_name)
+    delete_worker(env.store, worker_name)
+    err_console.print(f"deleted worker {worker_name}")
+
+
+COMMANDS = [revert, fork, update, delete]

@@ -128,6 +128,14 @@ class Store(OplogStore, Protocol):
     def replicas(self, worker: str) -> list[Replica]:
         """The replicas of `worker`'s oplog and how far each has got."""
 
+    def forget_worker(self, name: str) -> None:
+        """Delete every row of worker `name` (oplog, promises, lease, requests...) in one transaction."""
+
+
+# Every table with rows of one worker, and the column naming it.
+_WORKER_ROWS = (("workers", "name"), ("oplog", "worker"), ("payloads", "worker"), ("promises", "worker"),
+                ("summaries", "worker"), ("leases", "worker"), ("requests", "worker"), ("crashes", "worker"))
+
 
 class SqliteStore(OplogTables, CoordinationTables):
     """A ``Store`` in one SQLite file in WAL mode, safe to share between processes."""
@@ -144,6 +152,14 @@ class SqliteStore(OplogTables, CoordinationTables):
     def data_dir(self) -> Path:
         """The directory the database file is in."""
         return self.path.parent
+
+    def forget_worker(self, name: str) -> None:
+        """Delete everything the database holds of worker `name` in one transaction: its oplog, payloads,
+        promises, summary, lease, pending requests and crash records (no-op if absent)."""
+        self._decoded.pop(name, None)
+        with self._write() as db:
+            for table, column in _WORKER_ROWS:
+                db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
 
     def reopen(self) -> SqliteStore:
         """Another connection to the same file, as read-only as this one."""

@@ -293,3 +293,49 @@ def test_promise(data_dir: Path) -> None:
     assert cli(data_dir, "invoke", wasm, "--worker", "promise-1", f"{CART}.{{poll}}", promise_id).stdout.strip() \
         == "some([42])"
 
+
+
+# -- deleting workers ---------------------------------------------------------------------------------------
+
+
+def test_delete_worker(emu: Emulator, tmp_path: Path) -> None:
+    """delete_worker: a worker that ran echo is there (exactly one by its name) before the deletion, and its
+    metadata is gone after it."""
+    emu.worker("delete-worker-1", component("option-service")).invoke(f"{CART}.{{echo}}", ['some("Hello")'])
+    assert emu.store.worker_names() == ["delete-worker-1"]
+    emu.delete("delete-worker-1")
+    assert not emu.store.has_worker("delete-worker-1")
+    assert emu.store.worker_names() == []
+    shown = cli(emu.data_dir, "show", "delete-worker-1")
+    assert shown.returncode == 2 and "no worker named 'delete-worker-1'" in shown.stderr
+
+
+def test_create_invoke_delete_create_invoke(emu: Emulator) -> None:
+    """create_invoke_delete_create_invoke: add-item works before and after the worker is deleted and made
+    again under the same name, whose oplog can be read (and starts afresh: one invocation, one item)."""
+    name = "create-invoke-delete-create-invoke-1"
+    assert emu.worker(name, component("shopping-cart")).invoke(f"{CART}.{{add-item}}", [T_SHIRT]).response is None
+    emu.delete(name)
+    again = emu.worker(name, component("shopping-cart"))
+    assert again.invoke(f"{CART}.{{add-item}}", [T_SHIRT]).response is None
+    assert cli(emu.data_dir, "oplog", name).returncode == 0
+    assert _invoked(emu, name) == 1
+    assert again.invoke(f"{CART}.{{get-cart-contents}}", []).response == f"[{T_SHIRT_OUT}]"
+
+
+def test_recreating_a_worker_after_it_got_deleted_with_a_different_version(emu: Emulator, tmp_path: Path) -> None:
+    """recreating_a_worker_after_it_got_deleted_with_a_different_version: the component is updated to an
+    incompatible version (option-service's code) after the worker ran add-item; the worker is deleted, and one
+    made under that name runs the new version: echo answers."""
+    wasm = tmp_path / "cart.wasm"
+    _rebuild(wasm, "shopping-cart")
+    name = "recreating-an-worker-after-it-got-deleted-with-a-different-version-1"
+    assert emu.worker(name, wasm).invoke(f"{CART}.{{add-item}}", [T_SHIRT]).response is None
+    _rebuild(wasm, "option-service")
+    added = cli(emu.data_dir, "component", "add", str(wasm))
+    assert added.returncode == 0 and added.stdout.strip() == "1", added.stderr
+    emu.delete(name)
+    again = emu.worker(name, wasm)
+    assert again.invoke(f"{CART}.{{echo}}", ['some("Hello")']).response == 'some("Hello")'
+    assert again.info.component_version == 1
+    assert cli(emu.data_dir, "oplog", name).returncode == 0

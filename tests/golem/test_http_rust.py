@@ -60,6 +60,28 @@ def test_long_running_poll_loop_connection_breaks_on_interrupt(data_dir: Path) -
         assert status(data_dir, "poll-loop-component-3") == "interrupted"
 
 
+def test_long_running_poll_loop_worker_can_be_deleted_after_interrupt(data_dir: Path) -> None:
+    """long_running_poll_loop_worker_can_be_deleted_after_interrupt: the loop is interrupted, its oplog can be
+    read, the worker is deleted, and then there is no such worker. (Golem interrupts a running worker itself
+    before deleting it; golem-emu refuses while another process runs it, which the first delete here shows.)"""
+    polls = PollServer()
+    worker = "poll-loop-component-5"
+    with serve(polls.route) as server:
+        proc = _start_polling(data_dir, server.port, worker, "first")
+        refused = cli(data_dir, "delete", worker)
+        assert refused.returncode == 1
+        assert refused.stderr.strip().splitlines() == [
+            f"error: worker {worker} is running in process {proc.pid}; interrupt it first "  # type: ignore[attr-defined]
+            f"(golem-emu interrupt {worker}), then delete it"]
+        assert cli(data_dir, "interrupt", worker).returncode == 0
+        proc.wait(timeout=60)  # type: ignore[attr-defined]
+    assert cli(data_dir, "oplog", worker).returncode == 0
+    deleted = cli(data_dir, "delete", worker)
+    assert deleted.returncode == 0, deleted.stderr
+    assert not has_worker(data_dir, worker)
+    assert cli(data_dir, "show", worker).returncode == 2
+
+
 def test_long_running_poll_loop_connection_can_be_restored_after_resume(data_dir: Path) -> None:
     """..._connection_can_be_restored_after_resume: interrupted, then resumed, the loop polls again and
     finishes when the server says "first"; the worker ends Idle."""
