@@ -70,6 +70,7 @@ class LoadedComponent:
     imports: dict[str, Any]  # import name -> wasmtime ComponentItem (instance type or func type)
     exports: dict[str, ExportedFunction] = field(default_factory=dict)
     link_plans: dict[str, Any] = field(default_factory=dict)  # by WASI mode; filled by runtime.linker
+    linkers: dict[str, Any] = field(default_factory=dict)  # by WASI mode: one Linker for every instance
 
     def find_export(self, name: str) -> ExportedFunction:
         """Resolve a full `pkg:name/iface.{func}` name or a bare `func` when it is unambiguous."""

@@ -14,7 +14,7 @@ from emulator import values
 from emulator.errors import ComponentError, UsageError
 from emulator.host.context import HostContext, WorkerInfo
 from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
-from emulator.runtime.linker import build_linker
+from emulator.runtime.linker import bind, shared_linker, unbind
 
 # One epoch tick: nothing bumps the engine's epoch except an interrupt request (see control.py).
 _INTERRUPT_DEADLINE = 1
@@ -30,6 +30,7 @@ class Instance:
         self.store.set_epoch_deadline(_INTERRUPT_DEADLINE)
         self._output: list[str] = []  # guest output journaled by our WASI, in order
         self._out_path: str | None = None
+        self._funcs: dict[str, wc.Func] = {}
         if runtime.wasi == "golem":
             forward = ctx.on_output
 
@@ -48,12 +49,16 @@ class Instance:
             wasi.stdout_file = self._out_path
             wasi.stderr_file = self._out_path
             self.store.set_wasi(wasi)
-        linker = build_linker(runtime.engine, loaded, ctx, runtime.wasi)
+        linker = shared_linker(runtime.engine, loaded, runtime.wasi)
+        bind(self.store, ctx)
         try:
             self.instance = linker.instantiate(self.store, loaded.component)
         except wasmtime.WasmtimeError as e:
+            self.close()
             raise ComponentError(f"cannot instantiate {loaded.path.name}: {one_line(e)}") from None
-        self._funcs: dict[str, wc.Func] = {}
+        except BaseException:
+            self.close()
+            raise
 
     def func(self, export: ExportedFunction) -> wc.Func:
         """The callable for an export, looked up once per instance."""
@@ -86,12 +91,13 @@ class Instance:
     def close(self) -> None:
         """Free the Store now and forget the captured output.
 
-        wasmtime-py keeps every host function in a process-wide table until the native Store that instantiated
-        it is deleted, and our host functions reach this Instance (through the HostContext) and so its Store:
-        left to the garbage collector, that cycle through a global root is never freed, and each discarded
-        instance kept its linear memory and its open files for the life of the process.
+        The shared linker's host functions find this instance's HostContext through a process-wide table
+        (linker.bind), and the context reaches this Instance and so its Store: left to the garbage collector,
+        that cycle through a global root is never freed, and each discarded instance would keep its linear
+        memory and its open files for the life of the process. Closing twice is harmless.
         """
         self._funcs.clear()
+        unbind(self.store)
         self.store.close()
         self._output.clear()
         if self._out_path is not None:

@@ -1,7 +1,14 @@
-"""Assemble a wasmtime Linker for one worker instance, bound to the exact import names the component declares."""
+"""Assemble a wasmtime Linker for a component, bound to the exact import names it declares.
+
+One Linker per component and WASI mode serves every instance of it: building one defines a few hundred host
+functions (a large share of an instance's start-up), so it is built once. Its host functions find the instance
+they serve from the Store the call comes from: `bind` records which HostContext a Store's calls go to, and
+Instance.close forgets it.
+"""
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -78,12 +85,36 @@ class _Func:
 _Plan = list[tuple[str, list[str], list[_Func]]]
 
 
-def _guard(ctx: HostContext, f: _Func) -> Callable[..., Any]:
-    """Bind a host function to one instance: shape adapters, the call's store, and the trap cause."""
+# The HostContext each live Store's host calls serve, by the address of the Store's native context (the same
+# pointer wasmtime hands to every host call made in that Store).
+_CONTEXTS: dict[int, HostContext] = {}
+
+
+def _address(store: Any) -> int:
+    try:
+        return ctypes.cast(store._context(), ctypes.c_void_p).value or 0
+    except ValueError:  # a closed Store
+        return 0
+
+
+def bind(store: wasmtime.Store, ctx: HostContext) -> None:
+    """Host calls made in `store` serve `ctx` from now on."""
+    _CONTEXTS[_address(store)] = ctx
+
+
+def unbind(store: wasmtime.Store) -> None:
+    """Forget `store` (before it is freed: a new Store may get its address)."""
+    _CONTEXTS.pop(_address(store), None)
+
+
+def _guard(f: _Func) -> Callable[..., Any]:
+    """A host function for every instance: shape adapters, the call's context and store, and the trap cause."""
     fn, raisers, lower = f.fn, f.raisers, f.lower
     adapt = any(raisers) or lower is not None
+    contexts, cast, void_p = _CONTEXTS, ctypes.cast, ctypes.c_void_p
 
     def call(store: Any, *args: Any) -> Any:
+        ctx = contexts[cast(store._context(), void_p).value or 0]
         ctx.call_store = store
         try:
             if not adapt:
@@ -98,14 +129,12 @@ def _guard(ctx: HostContext, f: _Func) -> Callable[..., Any]:
     return call
 
 
-def _drop_resource(ctx: HostContext) -> Callable[[Any, int], None]:
-    def drop(store: Any, rep: int) -> None:
-        obj = ctx.resources.pop(rep, None)
-        close = getattr(obj, "drop", None)
-        if close is not None:
-            close()
-
-    return drop
+def _drop_resource(store: Any, rep: int) -> None:
+    ctx = _CONTEXTS.get(_address(store))
+    obj = ctx.resources.pop(rep, None) if ctx is not None else None
+    close = getattr(obj, "drop", None)
+    if close is not None:
+        close()
 
 
 # Resources that wasi:io owns; with wasmtime's WASI they are wasmtime's types, which Python cannot name.
@@ -142,11 +171,17 @@ def _plan(engine: wasmtime.Engine, loaded: LoadedComponent, wasi: str) -> _Plan:
     return plan
 
 
-def build_linker(
-    engine: wasmtime.Engine, loaded: LoadedComponent, ctx: HostContext, wasi: str = GOLEM_WASI,
-) -> wc.Linker:
-    """A Linker serving every import of `loaded`; ComponentError naming an import we cannot serve."""
+def shared_linker(engine: wasmtime.Engine, loaded: LoadedComponent, wasi: str = GOLEM_WASI) -> wc.Linker:
+    """The Linker serving every import of `loaded` (built on first use); ComponentError naming an import we
+    cannot serve. Instantiate with it only in a Store given its context by `bind`."""
     check_imports(loaded, wasi)
+    linker: wc.Linker | None = loaded.linkers.get(wasi)
+    if linker is None:
+        linker = loaded.linkers[wasi] = _build_linker(engine, loaded, wasi)
+    return linker
+
+
+def _build_linker(engine: wasmtime.Engine, loaded: LoadedComponent, wasi: str) -> wc.Linker:
     linker = wc.Linker(engine)
     if wasi == WASMTIME_WASI:
         linker.add_wasip2()
@@ -155,14 +190,14 @@ def build_linker(
         for import_name, resources, funcs in _plan(engine, loaded, wasi):
             with root.add_instance(import_name) as inst:
                 for name in resources:
-                    inst.add_resource(name, wc.ResourceType.host(res.type_id(name)), _drop_resource(ctx))
+                    inst.add_resource(name, wc.ResourceType.host(res.type_id(name)), _drop_resource)
                 for f in funcs:
                     assert f.sig is not None
-                    fastcall.add_func(inst, f.name, _guard(ctx, f), f.sig)
+                    fastcall.add_func(inst, f.name, _guard(f), f.sig)
         if wasi == WASMTIME_WASI:
             version = registered_wasi_version(engine)
             for iface_name, table in wasi_shadows().items():
                 with root.add_instance(f"{iface_name}@{version}") as inst:
                     for name, fn in table.items():
-                        inst.add_func(name, _guard(ctx, _Func(name, fn, None)))  # no variant-like types here
+                        inst.add_func(name, _guard(_Func(name, fn, None)))  # no variant-like types here
     return linker
