@@ -38,7 +38,7 @@ from emulator.oplog.entries import (
     OplogEntry,
 )
 
-__all__ = ["EXTERNAL_MIN_CHARS", "EXTERNAL_MARKER", "decode", "encode", "encode_external"]
+__all__ = ["EXTERNAL_MIN_CHARS", "EXTERNAL_MARKER", "decode", "encode", "encode_batch", "encode_external"]
 
 EXTERNAL_MIN_CHARS = 1 << 16
 """Strings longer than this are stored out of line by ``encode_external`` (Golem's 64 KiB payload limit)."""
@@ -316,6 +316,44 @@ def encode_external(entry: OplogEntry) -> tuple[str, list[bytes]]:
     body["$type"] = spec.kind
     external: str = _ENCODE(body)
     return external, parts
+
+
+_ENTRY_START = '{"$type":'  # every entry's text starts so: "$type" sorts before every field name
+_BOUNDARY = "," + _ENTRY_START
+
+
+def encode_batch(entries: Sequence[OplogEntry]) -> list[tuple[str, list[bytes]]]:
+    """``[encode_external(e) for e in entries]``, the same texts, with one orjson call for the whole batch.
+
+    orjson writes a list as its items' texts joined by commas. When the batch's text holds no '"$' but the
+    discriminators (so the same check as ``encode``'s fast path, done once), it is cut at each entry's start.
+    """
+    if orjson is None or len(entries) < 2:
+        return [encode_external(e) for e in entries]
+    bodies: list[dict[str, Any]] = []
+    for e in entries:
+        spec = _BY_CLASS.get(type(e))
+        if spec is None:
+            raise TypeError(f"not an oplog entry: {e!r}")
+        body = spec.body(e)
+        for k in spec.json_keys:
+            if _has_float(body[k]):
+                return [encode_external(e) for e in entries]  # floats go the json module's way: rare
+        bodies.append(body)
+    try:
+        out = orjson.dumps(bodies, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return [encode_external(e) for e in entries]
+    if not out.isascii() or b"\x7f" in out or out.count(b'"$') != len(bodies):
+        return [encode_external(e) for e in entries]
+    texts = out.decode("ascii")[1:-1].split(_BOUNDARY)
+    result: list[tuple[str, list[bytes]]] = []
+    for n, (e, text) in enumerate(zip(entries, texts, strict=True)):
+        if n:
+            text = _ENTRY_START + text
+        # A text this long may hold a string to move out of line: encode_external decides.
+        result.append(encode_external(e) if len(text) > EXTERNAL_MIN_CHARS else (text, []))
+    return result
 
 
 def decode(text: str | bytes, parts: Sequence[bytes] | None = None) -> OplogEntry:

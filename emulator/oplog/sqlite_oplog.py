@@ -12,7 +12,7 @@ from typing import Any
 
 from emulator.errors import OplogConflict, OplogError, WorkerNotFound
 from emulator.oplog import names
-from emulator.oplog.codec import EXTERNAL_MARKER, decode, encode, encode_external
+from emulator.oplog.codec import EXTERNAL_MARKER, decode, encode, encode_batch
 from emulator.oplog.entries import Create, OplogEntry
 from emulator.oplog.sqlite_base import SqliteDatabase
 
@@ -223,10 +223,10 @@ def _encoded_rows(name: str, first_index: int, entries: Sequence[OplogEntry]) ->
     """The oplog rows and out-of-line payload parts of ``entries`` written from ``first_index`` on."""
     rows: list[_Row] = []
     parts: list[_Part] = []
-    for n, e in enumerate(entries):
-        body, external = encode_external(e)
+    for n, (e, (body, external)) in enumerate(zip(entries, encode_batch(entries), strict=True)):
         rows.append((name, first_index + n, body, e.kind, e.timestamp))
-        parts.extend((name, first_index + n, k, data) for k, data in enumerate(external))
+        if external:
+            parts.extend((name, first_index + n, k, data) for k, data in enumerate(external))
     return rows, parts
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator.oplog import codec
-from emulator.oplog.entries import READ_LOCAL, ImportedFunctionInvoked
+from emulator.oplog.entries import READ_LOCAL, ImportedFunctionInvoked, Log, invoked, log
 
 pytest.importorskip("orjson")
 
@@ -47,3 +47,41 @@ def test_fast_and_plain_paths_agree(request: Any, response: Any) -> None:
     back = codec.decode(fast)
     assert isinstance(back, ImportedFunctionInvoked) and isinstance(plain_read, ImportedFunctionInvoked)
     assert _same(back.request, plain_read.request) and _same(back.response, plain_read.response)
+
+
+_entries = st.builds(
+    lambda req, resp, name: ImportedFunctionInvoked(function_name=name, request=req, response=resp,
+                                                    function_type=READ_LOCAL, timestamp=7),
+    _values, _values, st.text(max_size=8))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_entries | st.builds(lambda m: Log(level="stdout", context="", message=m, timestamp=3),
+                                     st.text(max_size=20)), max_size=6))
+def test_a_batch_encodes_as_each_entry_alone(entries: list[Any]) -> None:
+    """encode_batch (one orjson call for a commit's entries) writes exactly what encode_external writes for
+    each entry: strings that hold '"$' or look like an entry's start included."""
+    assert codec.encode_batch(entries) == [codec.encode_external(e) for e in entries]
+
+
+def test_a_batch_with_a_payload_to_move_out_of_line() -> None:
+    long = "x" * (codec.EXTERNAL_MIN_CHARS + 1)
+    entries = [Log(level="stdout", context="", message="a", timestamp=1),
+               ImportedFunctionInvoked(function_name="f", request=None, response={"ok": long},
+                                       function_type=READ_LOCAL, timestamp=2),
+               Log(level="stdout", context="", message=',{"$type":"log"}', timestamp=3)]
+    batch = codec.encode_batch(entries)
+    assert batch == [codec.encode_external(e) for e in entries]
+    assert batch[1][1] == [long.encode()]
+
+
+def test_the_fast_constructors_build_the_same_entries() -> None:
+    """entries.invoked and entries.log (the host-call hot path) make the dataclass's own entries."""
+    fast = invoked("monotonic_clock::now", None, {"ok": 5}, READ_LOCAL)
+    slow = ImportedFunctionInvoked(function_name="monotonic_clock::now", request=None, response={"ok": 5},
+                                   function_type=READ_LOCAL, timestamp=fast.timestamp)
+    assert fast == slow and codec.encode(fast) == codec.encode(slow)
+    line = log("stdout", "", "hi")
+    assert line == Log(level="stdout", context="", message="hi", timestamp=line.timestamp)
+    with pytest.raises(ValueError, match="unknown log level"):
+        log("loud", "", "hi")
