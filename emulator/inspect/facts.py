@@ -6,10 +6,13 @@ from typing import Any
 
 from emulator.errors import OplogError
 from emulator.inspect.index import OplogIndex
+from emulator.lifecycle.status import WorkerSummary, fold
 from emulator.oplog.entries import ChangeRetryPolicy, Create, Error, ExportedFunctionInvoked
+from emulator.oplog.kinds import EntryKind
 from emulator.oplog.store import OplogStore, Store
+from emulator.replay.state import REGION_KINDS, SkippedRegions
 
-__all__ = ["replicas", "worker_facts"]
+__all__ = ["owned_resources", "replicas", "worker_facts"]
 
 
 def worker_facts(store: Store, name: str, index: OplogIndex | None = None) -> dict[str, Any]:
@@ -48,6 +51,7 @@ def worker_facts(store: Store, name: str, index: OplogIndex | None = None) -> di
         "retry": _retry_state(store, name, trailing, error_at, policy_at),
         "pending_promises": _pending_promises(store, name, noops),
         "replicas": replicas(store, name, length),
+        "resources": owned_resources(store, name),
     }
     if open_starts:
         started = store.entry(name, open_starts[-1])
@@ -55,6 +59,20 @@ def worker_facts(store: Store, name: str, index: OplogIndex | None = None) -> di
             facts["invocations"]["open"] = {"index": open_starts[-1], "function": started.function_name,
                                             "idempotency_key": started.idempotency_key}
     return facts
+
+
+_RESOURCE_KINDS = (EntryKind.CREATE_RESOURCE, EntryKind.DESCRIBE_RESOURCE, EntryKind.DROP_RESOURCE)
+
+
+def owned_resources(store: Store, name: str) -> list[dict[str, Any]]:
+    """Golem's owned_resources of a worker: the exported resources it holds, in id order, each with the
+    indexed name (`counter("c1")`) an indexed invocation gave it; read by kind, honouring skipped regions."""
+    indexed = store.read_kinds(name, (*REGION_KINDS, *_RESOURCE_KINDS))
+    skipped = SkippedRegions.from_indexed(indexed)
+    s = WorkerSummary()
+    fold(s, [e for i, e in indexed if not skipped.contains(i) and e.kind in _RESOURCE_KINDS], 1, SkippedRegions())
+    return [{"id": rid, "indexed": None if key is None else {"resource_name": key[0], "resource_params": list(key[1])}}
+            for rid, key in sorted(s.owned_resources.items())]
 
 
 def _retry_state(store: OplogStore, name: str, trailing: int, error_at: int | None,

@@ -19,6 +19,7 @@ from emulator.oplog.entries import (
     ChangeRetryPolicy,
     Create,
     CreateResource,
+    DescribeResource,
     DropResource,
     EndAtomicRegion,
     EndRemoteWrite,
@@ -65,6 +66,7 @@ KIND_STYLES: dict[str, str] = {
     "grow-memory": "bright_black",
     "create-resource": "bright_black",
     "drop-resource": "bright_black",
+    "describe-resource": "bright_black",
 }
 """A colour per entry kind; errors and retries stand out, hints recede."""
 
@@ -141,6 +143,8 @@ def summary(entry: OplogEntry, full: bool = False) -> str:
         return f"+{entry.delta} bytes"
     if isinstance(entry, CreateResource | DropResource):
         return f"resource {entry.id}"
+    if isinstance(entry, DescribeResource):
+        return f"resource {entry.id} = {entry.resource_name}({', '.join(entry.resource_params)})"
     key = getattr(entry, "idempotency_key", None)
     return f"key={key}" if key else ""
 

@@ -220,6 +220,11 @@ def facts_view(facts: dict[str, Any]) -> RenderableType:
     rest = (retry["last_error"] or "").strip().splitlines()[1:]
     if rest:  # the whole trap: wasmtime's text with the guest's backtrace, then its stderr
         t.add_row("last error in full", Text("\n".join(rest), style="red"))
+    owned = facts.get("resources", [])
+    t.add_row("resources", Text("\n".join(
+        f"{r['id']}" + ("" if r["indexed"] is None else
+                        f" {r['indexed']['resource_name']}({', '.join(r['indexed']['resource_params'])})")
+        for r in owned) if owned else "none"))
     promises = facts["pending_promises"]
     t.add_row("pending promises", Text(", ".join(f"#{i}" for i in promises) if promises else "none"))
     reps = facts["replicas"]

@@ -10,6 +10,9 @@ from emulator.oplog.entries import (
     HINT_KINDS,
     ChangeRetryPolicy,
     Create,
+    CreateResource,
+    DescribeResource,
+    DropResource,
     EndAtomicRegion,
     EndRemoteWrite,
     Error,
@@ -87,6 +90,9 @@ class WorkerSummary:
     retry_policy: dict[str, object] | None = None
     create: Create | None = None
     pending_update: PendingUpdate | None = None  # requested (by update-worker) and not yet carried out
+    # Golem's owned_resources: the exported resources the worker holds, by resource id, with the index key
+    # (resource name, constructor arguments) of those an indexed invocation created.
+    owned_resources: dict[int, tuple[str, tuple[str, ...]] | None] = field(default_factory=dict)
 
 
 def summarize(entries: Sequence[OplogEntry]) -> WorkerSummary:
@@ -175,6 +181,12 @@ def fold(s: WorkerSummary, entries: Sequence[OplogEntry], first: int, skipped: S
             s.open_key = None
         elif isinstance(entry, Error):
             s.last_error = entry.error
+        elif isinstance(entry, CreateResource):
+            s.owned_resources[entry.id] = None
+        elif isinstance(entry, DescribeResource):
+            s.owned_resources[entry.id] = (entry.resource_name, entry.resource_params)
+        elif isinstance(entry, DropResource):
+            s.owned_resources.pop(entry.id, None)
         elif isinstance(entry, ChangeRetryPolicy):
             s.retry_policy = {
                 "max_attempts": entry.max_attempts, "min_delay_ns": entry.min_delay_ns,

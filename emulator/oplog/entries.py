@@ -334,34 +334,22 @@ class DropResource(_Entry):
     id: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DescribeResource(_Entry):
+    """An indexed invocation's resource (``counter("c1")``): its name and constructor arguments (WAVE)."""
+
+    kind: ClassVar[str] = EntryKind.DESCRIBE_RESOURCE
+    id: int
+    resource_name: str
+    resource_params: tuple[str, ...] = ()
+
+
 OplogEntry: TypeAlias = (
-    Create
-    | ImportedFunctionInvoked
-    | ExportedFunctionInvoked
-    | ExportedFunctionCompleted
-    | Suspend
-    | Error
-    | NoOp
-    | Jump
-    | Interrupted
-    | Exited
-    | ChangeRetryPolicy
-    | BeginAtomicRegion
-    | EndAtomicRegion
-    | BeginRemoteWrite
-    | EndRemoteWrite
-    | PendingWorkerInvocation
-    | PendingUpdate
-    | SuccessfulUpdate
-    | FailedUpdate
-    | Log
-    | Restart
-    | Revert
-    | CancelInvocation
-    | ChangePersistenceLevel
-    | GrowMemory
-    | CreateResource
-    | DropResource
+    Create | ImportedFunctionInvoked | ExportedFunctionInvoked | ExportedFunctionCompleted | Suspend | Error | NoOp
+    | Jump | Interrupted | Exited | ChangeRetryPolicy | BeginAtomicRegion | EndAtomicRegion | BeginRemoteWrite
+    | EndRemoteWrite | PendingWorkerInvocation | PendingUpdate | SuccessfulUpdate | FailedUpdate | Log | Restart
+    | Revert | CancelInvocation | ChangePersistenceLevel | GrowMemory | CreateResource | DropResource
+    | DescribeResource
 )
 
 ENTRY_TYPES: dict[str, type[OplogEntry]] = {
@@ -371,7 +359,7 @@ ENTRY_TYPES: dict[str, type[OplogEntry]] = {
         NoOp, Jump, Interrupted, Exited, ChangeRetryPolicy, BeginAtomicRegion, EndAtomicRegion,
         BeginRemoteWrite, EndRemoteWrite, PendingWorkerInvocation, PendingUpdate, SuccessfulUpdate,
         FailedUpdate, Log, Restart, Revert, CancelInvocation, ChangePersistenceLevel, GrowMemory,
-        CreateResource, DropResource,
+        CreateResource, DropResource, DescribeResource,
     )
 }
 """Every entry class by its kind."""
@@ -381,8 +369,8 @@ ENTRY_TYPES: dict[str, type[OplogEntry]] = {
 HINT_KINDS: frozenset[str] = frozenset({
     EntryKind.SUSPEND, EntryKind.ERROR, EntryKind.INTERRUPTED, EntryKind.EXITED, EntryKind.PENDING_WORKER_INVOCATION,
     EntryKind.PENDING_UPDATE, EntryKind.SUCCESSFUL_UPDATE, EntryKind.FAILED_UPDATE, EntryKind.GROW_MEMORY,
-    EntryKind.CREATE_RESOURCE, EntryKind.DROP_RESOURCE, EntryKind.LOG, EntryKind.RESTART, EntryKind.REVERT,
-    EntryKind.CANCEL_INVOCATION,
+    EntryKind.CREATE_RESOURCE, EntryKind.DROP_RESOURCE, EntryKind.DESCRIBE_RESOURCE, EntryKind.LOG,
+    EntryKind.RESTART, EntryKind.REVERT, EntryKind.CANCEL_INVOCATION,
 })
 
 

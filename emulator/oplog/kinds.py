@@ -41,6 +41,7 @@ class EntryKind(StrEnum):
     GROW_MEMORY = "grow-memory"
     CREATE_RESOURCE = "create-resource"
     DROP_RESOURCE = "drop-resource"
+    DESCRIBE_RESOURCE = "describe-resource"
 
 
 class Semantics(StrEnum):

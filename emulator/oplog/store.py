@@ -43,6 +43,10 @@ class OplogStore(Protocol):
     def read(self, name: str, start: int = 1, end: int | None = None) -> list[tuple[int, OplogEntry]]:
         """Entries ``start..=end`` (``end`` None: to the last), with their indices."""
 
+    def read_kinds(self, name: str, kinds: Sequence[str], *, before: int | None = None,
+                   last: bool = False) -> list[tuple[int, OplogEntry]]:
+        """The worker's entries of these kinds, in order (only those before `before`; only the last one)."""
+
     def iter_entries(
         self, name: str, start: int = 1, end: int | None = None, chunk: int = 1024
     ) -> Iterator[tuple[int, OplogEntry]]:

@@ -16,7 +16,7 @@ from wasmtime import component as wc
 
 from emulator import values
 from emulator.errors import UsageError
-from emulator.runtime import component_files
+from emulator.runtime import component_files, resources
 
 # Every Config flag we set must be part of the cache key: an artifact compiled under one configuration cannot
 # be loaded by an engine with another (wasmtime refuses, e.g. epoch-enabled vs plain).
@@ -58,6 +58,8 @@ class ExportedFunction:
     func: str
     params: tuple[tuple[str, Any], ...]
     result: Any | None
+    drop: bool = False  # `[drop]resource`: no guest function, the worker drops the resource (resources.py)
+    indexed: Any = None  # resources.IndexedResource for `counter("c1").inc-by`: the handle is passed for the caller
 
 
 @dataclass
@@ -76,6 +78,9 @@ class LoadedComponent:
         """Resolve a full `pkg:name/iface.{func}` name or a bare `func` when it is unambiguous."""
         if name in self.exports:
             return self.exports[name]
+        found = resources.resolve(self.exports, name)
+        if found is not None:
+            return found
         matches = [e for e in self.exports.values() if e.func == name or _strip_version(e.name) == name]
         if len(matches) == 1:
             return matches[0]

@@ -15,6 +15,7 @@ from emulator.errors import ComponentError, UsageError
 from emulator.host.context import HostContext, WorkerInfo
 from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
 from emulator.runtime.linker import bind, shared_linker, unbind
+from emulator.runtime.resources import ResourceTable
 
 # One epoch tick: nothing bumps the engine's epoch except an interrupt request (see control.py).
 _INTERRUPT_DEADLINE = 1
@@ -31,6 +32,7 @@ class Instance:
         self._output: list[str] = []  # guest output journaled by our WASI, in order
         self._out_path: str | None = None
         self._funcs: dict[str, wc.Func] = {}
+        self.resources = ResourceTable()  # the exported resources this instance holds, by worker resource id
         if runtime.wasi == "golem":
             forward = ctx.on_output
 
@@ -97,6 +99,7 @@ class Instance:
         memory and its open files for the life of the process. Closing twice is harmless.
         """
         self._funcs.clear()
+        self.resources = ResourceTable()
         unbind(self.store)
         self.store.close()
         self._output.clear()

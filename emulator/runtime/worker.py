@@ -12,7 +12,7 @@ from base64 import b64decode
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from emulator import values
 from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, OplogError, UsageError, WorkerFailed
@@ -27,9 +27,8 @@ from emulator.oplog.kinds import Semantics
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import Store
 from emulator.replay.state import describe
-from emulator.runtime import component_files, updates
+from emulator.runtime import component_files, resources, updates
 from emulator.runtime.catalog import component_uuid, list_workers
-from emulator.runtime.control import guest_running
 from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
 from emulator.runtime.executor import Executor, InvocationResult, first_line
 from emulator.runtime.instance import Instance, call_snapshot
@@ -123,6 +122,7 @@ class Worker:
             name=name, component_uuid=component_uuid(create.component), component_version=version,
             args=create.args, env=create.env, created_at=create.timestamp,
         )
+        self.uri = resources.worker_uri(self.info.component_uuid, name)  # its resource handles' prefix
         self.instance: Instance | None = None  # the live instance, replayed up to the oplog's end
         self._summaries = SummaryCache()
         self._finished: dict[str, str | None] = {}  # idempotency key -> response, for calls finished live
@@ -218,6 +218,8 @@ class Worker:
         if known is not None and known.completed_at is not None:
             return InvocationResult(key, known.function_name, known.response, "completed", cached=True)
         self.check_accepts_invocations(summary)
+        if known is None:
+            resources.check_handles(export, request, summary.owned_resources, self.uri, self.name)
         return self.executor.run(export, request, key, started=known is not None)
 
     def resume(self) -> InvocationResult | None:
@@ -381,11 +383,8 @@ class Worker:
         args = [values.parse(text, ty) for text, (_, ty) in zip(request, export.params, strict=True)]
         inst.ctx.idempotency_key = key
         inst.ctx.trap_cause = None
-        func = inst.func(export)
-        with guest_running():  # a Ctrl-C now stops the guest at its next epoch check, not mid host call
-            result: Any = func(inst.store, *args)
-        func.post_return(inst.store)
-        response = None if export.result is None else values.format(result, export.result)
+        result = resources.run_export(inst, export, args, self.uri, self.oplog.add)
+        response = None if export.result is None or export.drop else values.format(result, export.result)
         replay = inst.ctx.replay
         if replay.is_live():
             self.oplog.add_and_commit(ExportedFunctionCompleted(response=response))

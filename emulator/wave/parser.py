@@ -25,6 +25,7 @@ from emulator.wave.types import (
     VariantT,
     WaveError,
     WaveType,
+    WorkerHandle,
     as_wave_type,
     format_type,
 )
@@ -140,10 +141,19 @@ class _Parser:
         if isinstance(t, ResultT):
             return self.result(t)
         if isinstance(t, HandleT):
-            raise self.err(self.peek(), f"{format_type(t)} values have no WAVE encoding")
+            return self.handle(t)
         if isinstance(t, OpaqueT):
             raise self.err(self.peek(), f"{t.name} values are not supported")
         raise TypeError(f"unknown type description {t!r}")
+
+    def handle(self, t: HandleT) -> WorkerHandle:
+        """A resource handle, written as Golem writes one: the string "<worker uri>/<resource id>"."""
+        tok = self.next()
+        found = WorkerHandle.from_text(decode_string(self.text, tok)) if tok.kind == "string" else None
+        if found is None:
+            raise self.err(tok, f"expected a {format_type(t)} handle, written as the string "
+                                f"\"urn:worker:<component-id>/<worker-name>/<resource-id>\", got {describe_token(tok)}")
+        return found
 
     def prim(self, t: Prim) -> Any:
         tok = self.next()

@@ -32,6 +32,7 @@ from emulator.wave.types import (
     VariantT,
     WaveError,
     WaveType,
+    WorkerHandle,
     as_wave_type,
     format_type,
 )
@@ -40,7 +41,8 @@ from emulator.wave.types import (
 def format(value: Any, ty: Any) -> str:  # noqa: A001 - public API name requested by callers
     """Canonical WAVE text of ``value`` (wasmtime-py representation) of type ``ty``.
 
-    Resource handles have no WAVE encoding and are written as ``<own resource>``/``<borrow resource>``
+    A resource handle the worker keeps (a WorkerHandle) is written as Golem writes it, the string
+    ``"<worker uri>/<resource id>"``; a bare wasmtime handle as ``<own resource>``/``<borrow resource>``
     (not parseable back).  Raises :class:`WaveError` (with a value path) for ill-typed values.
     """
     out: list[str] = []
@@ -121,7 +123,7 @@ def _write(value: Any, t: WaveType, path: str, out: list[str]) -> None:
         elif payload is not None:
             raise WaveError(f"case `{name}` of {format_type(t)} takes no payload, got {payload!r}", path=path)
     elif isinstance(t, HandleT):
-        out.append(f"<{t.kind} resource>")
+        out.append(quote_string(value.text()) if isinstance(value, WorkerHandle) else f"<{t.kind} resource>")
     elif isinstance(t, OpaqueT):
         raise WaveError(f"{t.name} values are not supported", path=path)
     else:

@@ -44,6 +44,7 @@ from emulator.wave.types import (
     TupleT,
     VariantT,
     WaveType,
+    WorkerHandle,
 )
 
 Cases = tuple[tuple[str, WaveType | None], ...]
@@ -76,7 +77,7 @@ def py_classes(t: WaveType) -> frozenset[type]:
     if isinstance(t, FlagsT):
         return frozenset({set})
     if isinstance(t, HandleT):
-        return frozenset({ResourceAny, ResourceHost})
+        return frozenset({ResourceAny, ResourceHost, WorkerHandle})
     if isinstance(t, OpaqueT):
         return frozenset()
     if t.tagged:
@@ -194,7 +195,7 @@ def conforms(value: Any, t: WaveType) -> bool:
     if isinstance(t, FlagsT):
         return isinstance(value, (set, frozenset)) and all(isinstance(f, str) and f in t.names for f in value)
     if isinstance(t, HandleT):
-        return isinstance(value, (ResourceAny, ResourceHost))
+        return isinstance(value, (ResourceAny, ResourceHost, WorkerHandle))
     if isinstance(t, OpaqueT):
         return False
     found = case_of(t, value)

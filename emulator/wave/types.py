@@ -17,7 +17,7 @@ from emulator.errors import UsageError
 
 __all__ = [
     "WaveError", "WaveType", "Prim", "ListT", "RecordT", "TupleT", "VariantT", "EnumT", "OptionT",
-    "ResultT", "FlagsT", "HandleT", "OpaqueT", "BOOL", "S8", "S16", "S32", "S64", "U8", "U16", "U32",
+    "ResultT", "FlagsT", "HandleT", "WorkerHandle", "OpaqueT", "BOOL", "S8", "S16", "S32", "S64", "U8", "U16", "U32",
     "U64", "F32", "F64", "CHAR", "STRING", "INT_RANGES", "KEYWORDS", "describe", "as_wave_type",
     "format_type",
 ]
@@ -98,6 +98,27 @@ class Prim(WaveType):
     """bool, s8..s64, u8..u64, f32, f64, char or string."""
 
     kind: str
+
+
+@dataclass(frozen=True)
+class WorkerHandle:
+    """A resource handle as Golem writes it in an invocation: the owning worker's URI and the worker-level
+    resource id, in WAVE the string ``"urn:worker:<component-id>/<worker-name>/<id>"``."""
+
+    uri: str
+    resource_id: int
+
+    def text(self) -> str:
+        """The handle's string form (without WAVE quotes)."""
+        return f"{self.uri}/{self.resource_id}"
+
+    @classmethod
+    def from_text(cls, text: str) -> WorkerHandle | None:
+        """The handle a string names, if it has the form ``<uri>/<u64 id>``."""
+        uri, slash, rid = text.rpartition("/")
+        if not slash or not uri or not rid.isdigit() or not rid.isascii() or int(rid) >= 2**64:
+            return None
+        return cls(uri, int(rid))
 
 
 @dataclass(frozen=True, eq=True)

@@ -14,6 +14,21 @@ from tests.golem.conftest import component
 from tests.golem.harness import Reply, serve
 
 
+def test_revert_successful_invocations(emu: Emulator) -> None:
+    """revert_successful_invocations: after counter1 += 5, counter2 += 1 and += 2 and reading both, reverting
+    the last three invocations leaves counter1 at 5 and counter2 at 1 (the replay rebuilds both resources)."""
+    w = emu.worker("revert_successful_invocations", component("counters"))
+    counter = "rpc:counters-exports/api.{{counter(\"{}\").{}}}"
+    w.invoke(counter.format("counter1", "inc-by"), ["5"])
+    w.invoke(counter.format("counter2", "inc-by"), ["1"])
+    w.invoke(counter.format("counter2", "inc-by"), ["2"])
+    assert w.invoke(counter.format("counter1", "get-value"), []).response == "5"
+    assert w.invoke(counter.format("counter2", "get-value"), []).response == "3"
+    management.revert(emu.store, "revert_successful_invocations", last_invocations=3)
+    assert w.invoke(counter.format("counter1", "get-value"), []).response == "5"
+    assert w.invoke(counter.format("counter2", "get-value"), []).response == "1"
+
+
 def test_revert_failed_worker(emu: Emulator) -> None:
     """revert_failed_worker: add(50) fails the worker; reverting the last invocation makes it usable again."""
     w = emu.worker("revert_failed_worker", component("failing-component"))

@@ -16,6 +16,7 @@ from emulator.oplog.entries import (
     CancelInvocation,
     Create,
     CreateResource,
+    DescribeResource,
     DropResource,
     Exited,
     FailedUpdate,
@@ -37,6 +38,7 @@ EXTRA = [
     PendingUpdate(target_component="v2", target_hash="aa" * 32, mode="snapshot", payload_b64="AAEC"),
     SuccessfulUpdate(target_component="v2", target_hash="aa" * 32), FailedUpdate(target_hash="bb" * 32),
     GrowMemory(delta=65536), CreateResource(id=3), DropResource(id=3),
+    DescribeResource(id=3, resource_name="counter", resource_params=('"c1"',)),
 ]
 
 

@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 KINDS = """create imported-function-invoked exported-function-invoked exported-function-completed suspend
 error no-op jump interrupted exited change-retry-policy begin-atomic-region end-atomic-region
 begin-remote-write end-remote-write pending-worker-invocation pending-update successful-update failed-update
-log restart revert cancel-invocation change-persistence-level grow-memory create-resource drop-resource""".split()
+log restart revert cancel-invocation change-persistence-level grow-memory create-resource drop-resource
+describe-resource""".split()
 
 # Keys that look like our markers are the interesting ones for the escaping.
 json_keys = st.sampled_from(["$float", "$$", "$type", "-inf"]) | st.text(max_size=5)

@@ -17,6 +17,7 @@ from emulator.oplog.entries import (
     ChangeRetryPolicy,
     Create,
     CreateResource,
+    DescribeResource,
     DropResource,
     DurableFunctionType,
     EndAtomicRegion,
@@ -98,6 +99,7 @@ SAMPLES: dict[str, OplogEntry] = {
         GrowMemory(timestamp=TS, delta=65536),
         CreateResource(timestamp=TS, id=1),
         DropResource(timestamp=TS, id=1),
+        DescribeResource(timestamp=TS, id=1, resource_name="counter", resource_params=('"counter1"',)),
     )
 }
 

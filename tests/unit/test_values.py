@@ -266,7 +266,7 @@ def test_comments_whitespace_multiline() -> None:
     (DAYS, "days", "requires a payload: days(u32)"), (DAYS, "forever(1)", "case `forever` takes no payload"),
     (OPT_OPT, "5", "`some(...)` or `none`"), (OptionT(U8), "none(1)", "takes no payload"),
     (ResultT(None, STRING), '"x"', "`ok`/`err` form"), (ResultT(U8), "ok", "requires a payload"),
-    (HandleT("own"), "1", "no WAVE encoding"),
+    (HandleT("own"), "1", "written as the string"), (HandleT("borrow"), "\"w/x\"", "written as the string"),
 ])
 def test_parse_errors(t: WaveType, text: str, message: str) -> None:
     with pytest.raises(WaveError) as info:
@@ -522,3 +522,11 @@ def test_mangled_text_only_raises_wave_error(tv: tuple[WaveType, Any], data: st.
         parse(text[:i] + noise + text[j:], t)
     except WaveError:
         pass
+
+
+def test_a_resource_handle_is_golems_worker_uri_and_id() -> None:
+    """Golem writes a handle as "<worker uri>/<resource id>"; it parses to that pair and prints back."""
+    text = '"urn:worker:8d1f0e2a-0000-0000-0000-000000000001/cart-1/12"'
+    handle = parse(text, HandleT("borrow"))
+    assert (handle.uri, handle.resource_id) == ("urn:worker:8d1f0e2a-0000-0000-0000-000000000001/cart-1", 12)
+    assert format(handle, HandleT("own")) == text

@@ -97,6 +97,9 @@ def _params(ctx: HostContext, wid: Record, x: e.OplogEntry) -> Any:
         return cv.record(timestamp=ts, delta=x.delta)
     if isinstance(x, e.CreateResource | e.DropResource):
         return cv.record(timestamp=ts, resource_id=x.id)
+    if isinstance(x, e.DescribeResource):
+        return cv.record(timestamp=ts, resource_id=x.id, resource_name=x.resource_name,
+                         resource_params=[_witvalue.string_wit_value(p) for p in x.resource_params])
     return ts  # suspend, no-op, interrupted, exited, begin-atomic-region, begin-remote-write, restart
 
 
