@@ -12,12 +12,13 @@ from emulator.chaos.points import Chaos
 from emulator.lifecycle.deletion import delete_worker
 from emulator.lifecycle.retry import Clock, VirtualClock
 from emulator.lifecycle.status import WorkerSummary, summarize
+from emulator.oplog import names
 from emulator.oplog.entries import OplogEntry
 from emulator.oplog.store import SqliteStore
 from emulator.runtime.component_files import cache_dir
 from emulator.runtime.engine import Runtime
 from emulator.runtime.executor import InvocationResult
-from emulator.runtime.worker import Worker
+from emulator.runtime.worker import Worker, keep_component
 
 _RUNTIMES: dict[str, Runtime] = {}
 
@@ -70,6 +71,15 @@ class Emulator:
             w.private = self.private
             self._workers[name] = w
         return w
+
+    def add_component(self, component: str | os.PathLike[str], *, name: str | None = None,
+                      env: Sequence[tuple[str, str]] | None = None) -> int:
+        """Register a component version (as `golem-emu component add`); with `env`, the component-level
+        environment its workers get under their own. Returns the version number."""
+        loaded = self.runtime.load(component)
+        keep_component(loaded, self.components_dir)
+        return self.store.register_component(names.check_component_name(name or loaded.path.stem), loaded.sha256,
+                                             None if env is None else tuple(env))
 
     def delete(self, name: str) -> None:
         """Delete worker `name` (Golem's delete-worker): its oplog, promises, lease and sandbox files go; a

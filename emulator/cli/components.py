@@ -31,12 +31,18 @@ def component() -> None:
 @click.argument("wasm", type=click.Path(path_type=Path))
 @click.option("--name", callback=checked_component_name,
               help="Component name (default: the file name without .wasm).")
+@click.option("--env", "-e", "env_pairs", multiple=True, metavar="K=V",
+              help="Component-level environment: every worker of this version gets it, under its own --env.")
 @click.pass_obj
-def component_add(env: Env, wasm: Path, name: str | None) -> None:
-    """Register WASM as the next version of a component; prints its version number."""
+def component_add(env: Env, wasm: Path, name: str | None, env_pairs: tuple[str, ...]) -> None:
+    """Register WASM as the next version of a component; prints its version number.
+
+    With --env the version carries that environment (the same wasm with another --env is a new version, as
+    in Golem); new workers get it, and so do workers updated to it, below their own variables."""
     loaded = env.runtime.load(wasm)
     keep_component(loaded, env.components_dir)
-    click.echo(env.store.register_component(name or loaded.path.stem, loaded.sha256))
+    component_env = parse_env(env_pairs) if env_pairs else None
+    click.echo(env.store.register_component(name or loaded.path.stem, loaded.sha256, component_env))
 
 
 

@@ -63,6 +63,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE TABLE crashes(worker TEXT NOT NULL, died_after INTEGER NOT NULL, pid INTEGER NOT NULL,
             resumed_by INTEGER NOT NULL, at INTEGER NOT NULL);
     """),
+    # Golem's component-level environment: set when a version is added (`component add --env`), merged under
+    # a worker's own env. The same wasm with another env is another version, as in Golem.
+    Migration(5, "the environment of each component version", """
+        ALTER TABLE components ADD COLUMN env TEXT NOT NULL DEFAULT '[]';
+    """),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrations are numbered 1, 2, ..."

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -69,21 +70,36 @@ class CoordinationTables(SqliteDatabase):
         with self._write() as db:
             db.execute("DELETE FROM promises WHERE worker = ? AND idx = ?", (worker, idx))
 
-    def register_component(self, name: str, digest: str) -> int:
-        """The version number of component `name` with this wasm hash; a new one (0, 1, ...) if unseen."""
+    def register_component(self, name: str, digest: str, env: Sequence[tuple[str, str]] | None = None) -> int:
+        """The version number of component `name` with this wasm hash (the latest, if several), or with this
+        hash and exactly this component env when `env` is given; a new version (0, 1, ...) if there is none."""
+        wanted = None if env is None else json.dumps([list(kv) for kv in env])
         with self._write() as db:
-            row = db.execute("SELECT version FROM components WHERE name = ? AND hash = ?", (name, digest)).fetchone()
-            if row is not None:
+            if wanted is None:
+                row = db.execute("SELECT MAX(version) FROM components WHERE name = ? AND hash = ?",
+                                 (name, digest)).fetchone()
+            else:
+                row = db.execute("SELECT MAX(version) FROM components WHERE name = ? AND hash = ? AND env = ?",
+                                 (name, digest, wanted)).fetchone()
+            if row is not None and row[0] is not None:
                 return int(row[0])
             top = db.execute("SELECT MAX(version) FROM components WHERE name = ?", (name,)).fetchone()[0]
             version = 0 if top is None else int(top) + 1
-            db.execute("INSERT INTO components VALUES (?, ?, ?)", (name, version, digest))
+            db.execute("INSERT INTO components VALUES (?, ?, ?, ?)", (name, version, digest, wanted or "[]"))
             return version
+
+    def component_env(self, name: str, version: int) -> tuple[tuple[str, str], ...]:
+        """The component-level environment of version `version` of component `name` (none if unregistered)."""
+        try:
+            rows = self._query("SELECT env FROM components WHERE name = ? AND version = ?", (name, version))
+        except OplogError:  # a file from before migration 5, opened read-only
+            return ()
+        return tuple((str(k), str(v)) for k, v in json.loads(rows[0][0])) if rows else ()
 
     def component_version(self, name: str, digest: str) -> int | None:
         """The registered version number of component `name` with this wasm hash, if any."""
-        rows = self._query("SELECT version FROM components WHERE name = ? AND hash = ?", (name, digest))
-        return int(rows[0][0]) if rows else None
+        rows = self._query("SELECT MAX(version) FROM components WHERE name = ? AND hash = ?", (name, digest))
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def component_hash(self, name: str, version: int) -> str | None:
         """The wasm hash of version `version` of component `name`, if registered."""

@@ -96,8 +96,12 @@ class Store(OplogStore, Protocol):
     def reopen(self) -> Store:
         """A new connection to the same storage (for another thread); the caller closes it."""
 
-    def register_component(self, name: str, digest: str) -> int:
-        """The version number of component `name` with this wasm hash; a new one (0, 1, ...) if unseen."""
+    def register_component(self, name: str, digest: str, env: Sequence[tuple[str, str]] | None = None) -> int:
+        """The version number of component `name` with this wasm hash (and this component env, if given);
+        a new one (0, 1, ...) if unseen."""
+
+    def component_env(self, name: str, version: int) -> tuple[tuple[str, str], ...]:
+        """The component-level environment of that version (Golem's component env)."""
 
     def component_version(self, name: str, digest: str) -> int | None:
         """The registered version number of component `name` with this wasm hash, if any."""

@@ -58,17 +58,19 @@ def update(worker: Updatable, target: LoadedComponent, mode: str = "automatic") 
     return _apply(worker, target, mode, pending_written=False)
 
 
-def apply_pending(worker: Updatable) -> None:
-    """Carry out an update another worker requested with update-worker (Golem applies it on restart)."""
+def apply_pending(worker: Updatable) -> bool:
+    """Carry out an update another worker requested with update-worker (Golem applies it on restart);
+    whether one was attempted."""
     pending = worker.summary().pending_update
     if pending is None or pending.payload_b64 is not None:
-        return
+        return False
     path = worker.data_dir() / "components" / f"{pending.target_hash}.wasm"
     if not path.exists():
         worker.oplog.add_and_commit(FailedUpdate(target_hash=pending.target_hash,
                                                details="the target component's wasm is not kept here"))
-        return
+        return True
     _apply(worker, worker.runtime.load(path), pending.mode, pending_written=True)
+    return True
 
 
 def _apply(worker: Updatable, target: LoadedComponent, mode: str, pending_written: bool) -> tuple[bool, str | None]:

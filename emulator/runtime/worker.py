@@ -18,7 +18,8 @@ from emulator import values
 from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, OplogError, UsageError, WorkerFailed
 from emulator.host.context import HostContext, WorkerInfo, host_context
 from emulator.lifecycle import summary_rows
-from emulator.lifecycle.management import current_component_hash, snapshot_to_load, wrong_component
+from emulator.lifecycle.environment import merge_env
+from emulator.lifecycle.management import current_component_hash, snapshot_to_load
 from emulator.lifecycle.retry import Clock
 from emulator.lifecycle.status import SummaryCache, WorkerStatus, WorkerSummary
 from emulator.oplog import dbfile, names
@@ -27,8 +28,8 @@ from emulator.oplog.kinds import Semantics
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import Store
 from emulator.replay.state import describe
-from emulator.runtime import component_files, resources, updates
-from emulator.runtime.catalog import component_uuid, list_workers
+from emulator.runtime import component_files, resources, updates, worker_code
+from emulator.runtime.catalog import list_workers
 from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
 from emulator.runtime.executor import Executor, InvocationResult, first_line
 from emulator.runtime.instance import Instance, call_snapshot
@@ -61,36 +62,6 @@ def prepare_call(loaded: LoadedComponent, function: str, args: Sequence[str]) ->
     return PreparedCall(export, tuple(values.format(v, ty) for v, (_, ty) in zip(parsed, export.params, strict=True)))
 
 
-def _current_code(
-    runtime: Runtime, store: Store, name: str, given: LoadedComponent, components_dir: Path | None,
-) -> LoadedComponent:
-    """The code an existing worker runs. Naming an older registered version of its component (after an
-    update) still runs the current one, as in Golem; an unregistered file (a rebuild) is run as given."""
-    if components_dir is None:
-        return given
-    entries = [e for _, e in store.read(name)]
-    current = current_component_hash(entries)
-    create = entries[0]
-    assert isinstance(create, Create)
-    kept = components_dir / f"{current}.wasm"
-    if given.sha256 == current or store.component_version(create.component, given.sha256) is None or not kept.exists():
-        return given
-    return runtime.load(kept, expect_digest=current)
-
-
-def _refuse_wrong_component(store: Store, name: str, given: LoadedComponent) -> None:
-    def exports(function: str) -> bool:
-        try:
-            given.find_export(function)
-        except EmulatorError:
-            return False
-        return True
-
-    why = wrong_component(store, name, given.sha256, given.path, exports)
-    if why is not None:
-        raise UsageError(why)
-
-
 def keep_component(loaded: LoadedComponent, components_dir: Path) -> Path:
     """Keep the exact wasm a worker runs under its hash, so later commands can load it without a path."""
     target = components_dir / f"{loaded.sha256}.wasm"
@@ -117,11 +88,7 @@ class Worker:
         create = self.oplog.entry(1)
         assert isinstance(create, Create)
         self.create = create
-        version = store.register_component(create.component, loaded.sha256)  # the code it runs now, after updates
-        self.info = WorkerInfo(
-            name=name, component_uuid=component_uuid(create.component), component_version=version,
-            args=create.args, env=create.env, created_at=create.timestamp,
-        )
+        self.info = self._identity()
         self.uri = resources.worker_uri(self.info.component_uuid, name)  # its resource handles' prefix
         self.instance: Instance | None = None  # the live instance, replayed up to the oplog's end
         self._summaries = SummaryCache()
@@ -150,11 +117,13 @@ class Worker:
         names.check_worker_name(name)
         loaded = runtime.load(component)
         check_imports(loaded, runtime.wasi)
-        _refuse_wrong_component(store, name, loaded)
+        worker_code.refuse_wrong_component(store, name, loaded)
         if components_dir is not None:
             keep_component(loaded, components_dir)
         if not store.has_worker(name):
             version = store.register_component(loaded.path.stem, loaded.sha256)
+            # Golem's worker metadata: the worker's env, and under it its component version's
+            env = merge_env(env, store.component_env(loaded.path.stem, version))
             try:
                 Oplog.create(store, Create(
                     worker_name=name, component=loaded.path.stem, component_hash=loaded.sha256,
@@ -164,8 +133,8 @@ class Worker:
             except OplogError:
                 if not store.has_worker(name):
                     raise
-                _refuse_wrong_component(store, name, loaded)  # another process created it just now
-        loaded = _current_code(runtime, store, name, loaded, components_dir)
+                worker_code.refuse_wrong_component(store, name, loaded)  # another process created it just now
+        loaded = worker_code.current_code(runtime, store, name, loaded, components_dir)
         worker = cls(runtime, store, name, loaded, chaos, clock)
         if semantics is not None and semantics != worker.create.semantics:
             raise WorkerFailed(
@@ -192,6 +161,10 @@ class Worker:
                 "pass it explicitly with `golem-emu invoke COMPONENT --worker NAME`"
             )
         return cls(runtime, store, name, runtime.load(path, expect_digest=path.stem), chaos, clock)
+
+    def _identity(self) -> WorkerInfo:
+        """Who the worker is to its guest, running the code it has now (worker_code.identity)."""
+        return worker_code.identity(self.store, self.name, self.create, self.loaded)
 
     # -- public API ---------------------------------------------------------------------------------------
 
@@ -342,10 +315,13 @@ class Worker:
 
     def update(self, target: LoadedComponent, mode: str = "automatic") -> tuple[bool, str | None]:
         """Move the worker to another component; (succeeded, failure details). On failure it stays put."""
-        return updates.update(self, target, mode)
+        ok, details = updates.update(self, target, mode)
+        self.info = self._identity()  # a new instance of the new version gets its version number and env
+        return ok, details
 
     def _apply_pending_update(self) -> None:
-        updates.apply_pending(self)
+        if updates.apply_pending(self):
+            self.info = self._identity()
 
     def data_dir(self) -> Path:
         """Where the worker's files live: kept components and its sandbox, beside its oplog database."""

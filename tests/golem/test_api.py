@@ -8,7 +8,9 @@ are listed, with the reason, in docs/conformance.md.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 from pathlib import Path
@@ -339,3 +341,56 @@ def test_recreating_a_worker_after_it_got_deleted_with_a_different_version(emu: 
     assert again.invoke(f"{CART}.{{echo}}", ['some("Hello")']).response == 'some("Hello")'
     assert again.info.component_version == 1
     assert cli(emu.data_dir, "oplog", name).returncode == 0
+
+
+# -- component-level environment ----------------------------------------------------------------------------
+
+ENV_API = f"{CART}.{{get-environment}}"
+
+
+def test_component_env_variables(emu: Emulator) -> None:
+    """component_env_variables: a component stored with FOO=bar; its new worker sees FOO first, then Golem's
+    three identity variables, at version 0."""
+    assert emu.add_component(component("environment-service"), env=[("FOO", "bar")]) == 0
+    w = emu.worker("component-env-variables-1", component("environment-service"))
+    assert w.invoke(ENV_API, []).response == (
+        f'ok([("FOO", "bar"), ("GOLEM_WORKER_NAME", "component-env-variables-1"), '
+        f'("GOLEM_COMPONENT_ID", "{w.info.component_uuid}"), ("GOLEM_COMPONENT_VERSION", "0")])'
+    )
+
+
+def _env_of(response: str | None) -> dict[str, str]:
+    """The pairs of get-environment's ok([...]) answer (Golem's test turns them into a map too)."""
+    assert response is not None and response.startswith("ok(["), response
+    return dict(re.findall(r'\("([^"]*)", "([^"]*)"\)', response))
+
+
+def test_component_env_variables_update(emu: Emulator) -> None:
+    """component_env_variables_update: the worker's metadata env is the component's FOO=bar; the component is
+    updated (same wasm, env BAR=baz: version 1) and the worker auto-updated to it; then it sees FOO and BAR."""
+    wasm = component("environment-service")
+    emu.add_component(wasm, env=[("FOO", "bar")])
+    w = emu.worker("component-env-variables-1", wasm)
+    shown = cli(emu.data_dir, "show", "component-env-variables-1", "--format", "json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["env"] == {"FOO": "bar"}
+    added = cli(emu.data_dir, "component", "add", str(wasm), "--env", "BAR=baz")
+    assert added.returncode == 0 and added.stdout.strip() == "1", added.stderr
+    ok, details = w.update(emu.runtime.load(wasm), "automatic")
+    assert ok, details
+    env = _env_of(w.invoke(ENV_API, []).response)
+    assert env["FOO"] == "bar" and env["BAR"] == "baz"
+    assert env["GOLEM_WORKER_NAME"] == "component-env-variables-1"
+    assert env["GOLEM_COMPONENT_VERSION"] == "1"
+
+
+def test_component_env_and_worker_env_priority(emu: Emulator) -> None:
+    """component_env_and_worker_env_priority: the component says FOO=bar, the worker FOO=baz; the worker's
+    metadata env is FOO=baz alone."""
+    emu.add_component(component("environment-service"), env=[("FOO", "bar")])
+    created = cli(emu.data_dir, "invoke", str(component("environment-service")), "--worker",
+                  "component-env-variables-1", "--env", "FOO=baz", ENV_API)
+    assert created.returncode == 0, created.stderr
+    shown = cli(emu.data_dir, "show", "component-env-variables-1", "--format", "json")
+    assert json.loads(shown.stdout)["env"] == {"FOO": "baz"}
+    assert '("FOO", "baz")' in created.stdout and '"bar"' not in created.stdout
