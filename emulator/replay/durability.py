@@ -109,6 +109,7 @@ class Durability:
         # brackets is just "run it, append its entry" (see call).
         self._plain = (self._before_persist is None and not self._snapshotting
                        and rules.journaled(EntryKind.IMPORTED_FUNCTION_INVOKED, self.semantics, self._level, False))
+        self._logs = rules.journaled(EntryKind.LOG, self.semantics, self._level, self._snapshotting)
 
     @property
     def persistence_level(self) -> PersistenceLevel:
@@ -333,14 +334,16 @@ class Durability:
     def log(self, level: str, context: str, message: str) -> bool:
         """Journal a Log entry for live output and say whether to show it: console output is exactly-once,
         so replayed output, and live output identical to a Log just recovered past, is neither (§4.8)."""
-        if not self.is_live():
+        replay = self.replay
+        if replay.last_replayed < replay.replay_target and not self.is_live():
             return False  # replaying: this output was journaled and shown when it first ran
-        key = (level, context, message)
-        seen = self.replay.seen_logs
-        if seen[key] > 0:
-            # Written and shown before the crash this run recovers from: consume one match, repeat nothing.
-            seen[key] -= 1
-            return False
-        if self.journals(EntryKind.LOG):
+        seen = replay.seen_logs
+        if seen:
+            key = (level, context, message)
+            if seen[key] > 0:
+                # Written and shown before the crash this run recovers from: consume one match, repeat nothing.
+                seen[key] -= 1
+                return False
+        if self._logs:
             self.oplog.add(log(level, context, message))
         return True

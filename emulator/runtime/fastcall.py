@@ -16,16 +16,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from wasmtime import component as wc
+from wasmtime.component import Variant
 
 from emulator.signals import UserInterrupt
 
 _CALLBACK: Any
 try:
+    from wasmtime import StoreContext, WasmtimeError
+    from wasmtime import _bindings as raw
     from wasmtime import _ffi as ffi
-    from wasmtime.component._enter import catch_exceptions
+    from wasmtime.component import _enter
 
     _CALLBACK = ffi.wasmtime_component_func_callback_t
     _ADD = ffi.wasmtime_component_linker_instance_add_func
+    # The C functions themselves, not wasmtime-py's one-line Python wrappers around them: the stream functions
+    # of every guest line of output call these three times.
+    _ANY_TO_HOST = raw._wasmtime_component_resource_any_to_host
+    _HOST_REP = raw._wasmtime_component_resource_host_rep
+    _HOST_DELETE = raw._wasmtime_component_resource_host_delete
+    _ERROR_DELETE = raw._wasmtime_error_delete
+    _VAL_NEW = raw._wasmtime_component_val_new
+    _HOST_PTR = ctypes.POINTER(ffi.wasmtime_component_resource_host_t)
+    _RESULT = ffi.WASMTIME_COMPONENT_RESULT.value
 except (ImportError, AttributeError):  # pragma: no cover - a wasmtime-py other than 50.x
     _CALLBACK = None
 
@@ -45,37 +57,96 @@ class HostHandle:
 
 
 def _resource_from_c(context: Any, c: Any) -> Any:
-    """An own/borrow parameter: a HostHandle for a host resource, else the ResourceAny wasmtime-py would give."""
-    any_ptr = ffi.take_pointer(c.of, "resource")
-    host = ctypes.POINTER(ffi.wasmtime_component_resource_host_t)()
-    error = ffi.wasmtime_component_resource_any_to_host(context, any_ptr, ctypes.byref(host))
+    """An own/borrow parameter: a HostHandle for a host resource, else the ResourceAny wasmtime-py would give.
+
+    For a host resource the argument's ResourceAny stays where it is: wasmtime drops the argument values
+    after the call, so only the foreign case takes it over (as wasmtime-py does, nulling the field)."""
+    host = _HOST_PTR()
+    error = _ANY_TO_HOST(context, c.of.resource, ctypes.byref(host))
     if error:
-        ffi.wasmtime_error_delete(error)
-        return wc.ResourceAny._from_ptr(any_ptr)
-    rep = ffi.wasmtime_component_resource_host_rep(host)
-    ffi.wasmtime_component_resource_host_delete(host)
-    ffi.wasmtime_component_resource_any_delete(any_ptr)
+        _ERROR_DELETE(error)
+        return wc.ResourceAny._from_ptr(ffi.take_pointer(c.of, "resource"))
+    rep = _HOST_REP(host)
+    _HOST_DELETE(host)
     return HostHandle(rep)
 
 
 def _trampoline(data: Any, context: Any, ty_raw: Any, args: Any, nargs: int, results: Any, nresults: int) -> Any:
-    func, param_convs, result_ty = _TABLE[data or 0]
-
-    def run(store: Any) -> None:
-        try:
-            result = func(store, *[_resource_from_c(context, args[i]) if conv is None else conv(args[i])
-                                   for i, conv in enumerate(param_convs)])
-        except KeyboardInterrupt:
-            # A BaseException would be swallowed by the ctypes callback and the guest would run on.
-            raise UserInterrupt("interrupted by the user") from None
-        if result_ty is not None:
-            result_ty.convert_to_c(store, result, results)
-
-    return catch_exceptions(context, run)
+    # wasmtime-py's catch_exceptions, inlined: no closure and one frame less per call.
+    func, param_convs, to_c = _TABLE[data or 0]
+    store = StoreContext(context)
+    exception = None
+    try:
+        result = func(store, *[_resource_from_c(context, args[i]) if conv is None else conv(args[i])
+                               for i, conv in enumerate(param_convs)])
+        if to_c is not None:
+            to_c(store, result, results)
+    except WasmtimeError as e:
+        exception = e
+    except KeyboardInterrupt:
+        # A BaseException would be swallowed by the ctypes callback and the guest would run on.
+        _enter.LAST_EXCEPTION = UserInterrupt("interrupted by the user")
+        exception = WasmtimeError("python exception")
+    except Exception as e:
+        _enter.LAST_EXCEPTION = e
+        exception = WasmtimeError("python exception")
+    finally:
+        store._invalidate()
+    if exception is not None:
+        return ctypes.cast(exception._consume(), ctypes.c_void_p).value
+    return 0
 
 
 def _finalize(data: Any) -> None:
     _TABLE.pop(data or 0, None)
+
+
+# Integer types whose value a result's ok case can carry without wasmtime-py's generic lowering.
+_INT_FIELDS: dict[type, tuple[str, int]] = {}
+if _CALLBACK is not None:
+    _INT_FIELDS = {t: (field, kind.value) for t, field, kind in (
+        (wc.U8, "u8", ffi.WASMTIME_COMPONENT_U8), (wc.U16, "u16", ffi.WASMTIME_COMPONENT_U16),
+        (wc.U32, "u32", ffi.WASMTIME_COMPONENT_U32), (wc.U64, "u64", ffi.WASMTIME_COMPONENT_U64),
+        (wc.S32, "s32", ffi.WASMTIME_COMPONENT_S32), (wc.S64, "s64", ffi.WASMTIME_COMPONENT_S64))}
+
+
+def _result_writer(ty: Any) -> Callable[[Any, Any, Any], None]:
+    """How a function's result is written back: for a `result<_, E>` or `result<integer, E>` (what every
+    stream call returns) an Ok is written directly; everything else goes through wasmtime-py's conversion."""
+    generic: Callable[[Any, Any, Any], None] = ty.convert_to_c
+    if not isinstance(ty, wc.ResultType):
+        return generic
+    ok, tagged = ty.ok, ty._tagged()  # tagged: the value is a Variant; else the bare payload
+    if ok is None:
+        field, kind = "", 0
+    elif type(ok) in _INT_FIELDS:
+        field, kind = _INT_FIELDS[type(ok)]
+    else:
+        return generic
+
+    def write_ok(store: Any, value: Any, results: Any) -> None:
+        if tagged:
+            if type(value) is not Variant or value.tag != "ok":
+                generic(store, value, results)
+                return
+            value = value.payload
+        # An Err, or a payload for wasmtime-py to check (and reject) goes the generic way.
+        if (value is not None) if ok is None else (type(value) is not int):
+            generic(store, value if not tagged else Variant("ok", value), results)
+            return
+        c = results[0]
+        c.kind = _RESULT
+        r = c.of.result
+        r.is_ok = True
+        if ok is None:
+            r.val = None
+            return
+        payload = ffi.wasmtime_component_val_t()
+        payload.kind = kind
+        setattr(payload.of, field, value)
+        r.val = _VAL_NEW(ctypes.byref(payload))
+
+    return write_ok
 
 
 if _CALLBACK is not None:
@@ -156,11 +227,9 @@ def add_func(inst: wc.LinkerInstance, name: str, func: Callable[..., Any], sig: 
         return
     key = next(_ids)
     convs = tuple(None if isinstance(t, wc.OwnType | wc.BorrowType) else t.convert_from_c for t in sig.params)
-    _TABLE[key] = (func, convs, sig.result)
+    _TABLE[key] = (func, convs, None if sig.result is None else _result_writer(sig.result))
     encoded = name.encode("utf-8")
     err = _ADD(inst.ptr(), ctypes.create_string_buffer(encoded), len(encoded), _C_TRAMPOLINE, key, _C_FINALIZE)
     if err:
         _TABLE.pop(key, None)
-        from wasmtime import WasmtimeError
-
         raise WasmtimeError._from_ptr(err)
