@@ -105,7 +105,7 @@ def measure(quick: bool = False) -> tuple[list[Figure], list[tuple[str, str]]]:
             for jobs in (1, 2):
                 best = 0.0
                 for _ in range(1 if quick else 3):
-                    result = explore(scenario, jobs=jobs, seed=0)
+                    result = explore(scenario, jobs=jobs, seed=0, snapshots=True)
                     assert not result.failures, result.report()
                     best = max(best, len(result.trials) / result.trials_seconds)
                 rates[jobs] = best
@@ -118,7 +118,7 @@ def measure(quick: bool = False) -> tuple[list[Figure], list[tuple[str, str]]]:
                     met=(rates[jobs] >= TARGET) if target else None))
             costs: dict[str, float] = {}
             with _timed(costs):
-                result = explore(scenario, jobs=1, seed=0)
+                result = explore(scenario, jobs=1, seed=0, snapshots=True)
             n = len(result.trials)
             total = sum(t.seconds for t in result.trials) / n
             parts = {k: v / (n + 1) for k, v in costs.items()}  # +1: the crash-free run is timed too

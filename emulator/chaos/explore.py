@@ -24,6 +24,7 @@ from emulator.chaos.harness import Emulator
 from emulator.chaos.network import FAULTS, Network
 from emulator.chaos.points import Chaos, CrashPoint, select
 from emulator.chaos.rules import diagnose_failure
+from emulator.chaos.snapshots import Snapshots
 from emulator.chaos.trial import (
     Check,
     Crash,
@@ -101,18 +102,27 @@ def _expected(emu: Emulator) -> Expected:
 
 def crash_free_run(
     scenario: Scenario, data: Path, *, check: Check | None = None, setup: Setup | None = None, wasi: str = "golem",
+    snapshots: bool = False,
 ) -> tuple[list[CrashPoint], Expected, Network]:
-    """Run the scenario once against the real network; its crash points, results and requests."""
+    """Run the scenario once against the real network; its crash points, results and requests (and with
+    `snapshots`, the durable state at each point, for trials that start from there)."""
     network = Network(simulate=False, phase="dry")
     network.install()
-    chaos = Chaos()
+    states = Snapshots(data, network) if snapshots else None
+    chaos = Chaos(on_point=states.take if states is not None else None)
     try:
         if setup is not None:
             with Emulator(data, wasi=wasi) as emu:
                 setup(emu)
         with Emulator(data, chaos, wasi=wasi) as emu:
             try:
-                scenario(emu)
+                if states is not None:
+                    states.start()
+                try:
+                    scenario(emu)
+                finally:
+                    if states is not None:
+                        states.stop()
                 if check is not None:
                     check(emu)
             except Exception as e:
@@ -126,6 +136,7 @@ def crash_free_run(
     finally:
         Network.uninstall()
     expected.requests = network.counts()
+    expected.snapshots = states
     return list(chaos.points), expected, network
 
 
@@ -187,14 +198,21 @@ def explore(
     only: str | None = None, max_points: int | None = None, seed: int | None = None, workdir: Path | None = None,
     wasi: str = "golem", strict_keys: bool = True, extras: Extras | None = None,
     progress: Callable[[TrialResult], None] | None = None, on_plan: Callable[[int], None] | None = None,
+    snapshots: bool = False,
 ) -> Exploration:
-    """Crash `scenario` at each of its crash points (or fail each request, `faults="http"`), recover, check."""
+    """Crash `scenario` at each of its crash points (or fail each request, `faults="http"`), recover, check.
+
+    `snapshots`: each trial starts from what the crash-free run left durable at its point instead of running
+    the scenario up to it (snapshots.py says where that is exact). Only for a scenario that keeps no state
+    outside the data dir: a client's memory of what it was answered before the crash is not in a snapshot."""
     started = time.perf_counter()
     base = Path(tempfile.mkdtemp(prefix="golem-emu-explore-", dir=workdir or _scratch()))
     try:
         try:
+            # Trials start from the crash-free run's durable state at their point where that is exact.
+            shortcut = snapshots and not (live or kill) and faults is None and extras is None
             points, expected, network = crash_free_run(scenario, base / "crash-free", check=check, setup=setup,
-                                                       wasi=wasi)
+                                                       wasi=wasi, snapshots=shortcut)
         except CrashFreeRunFailed as e:
             if keep is not None and e.data_dir is not None:
                 target = keep / "crash-free"

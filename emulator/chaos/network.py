@@ -187,6 +187,12 @@ class Network:
             raise _ERRORS.get(answer.error, ConnectionError)(f"as in the crash-free run: {answer.error}")
         return _Response(answer)  # type: ignore[return-value]
 
+    def seen(self, key: RequestKey) -> None:
+        """Count `key` as made once more (a trial's requests from before its crash point, made by the crash-free
+        run): the next same request is its next occurrence."""
+        with self._lock:
+            self._seen[key] += 1
+
     def _planned_fault(self, key: RequestKey, occurrence: int) -> str | None:
         if self.fault is None or self._fault_done:
             return None

@@ -21,7 +21,7 @@ import fnmatch
 import os
 import signal
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -80,6 +80,7 @@ class Chaos:
     mode: str = RAISE
     points: list[CrashPoint] = field(default_factory=list)
     prefix: str = ""  # REPLAY_PREFIX in a process that recovers from an earlier crash
+    on_point: Callable[[CrashPoint], None] | None = None  # told of each point as it is passed (before a crash)
     _occurrences: Counter[str] = field(default_factory=Counter)
     _regions: dict[str, list[int]] = field(default_factory=dict)  # worker -> open atomic regions' begins
     _workers: list[str] = field(default_factory=list)
@@ -124,6 +125,8 @@ class Chaos:
             name = f"{worker}/{name}"
         point = CrashPoint(len(self.points) + 1, kind, oplog_index, detail, self.prefix + name, worker, region)
         self.points.append(point)
+        if self.on_point is not None:
+            self.on_point(point)
         if self.matches(point) and not self._crashed:
             self._crashed = True
             self.crash(point)

@@ -22,6 +22,7 @@ from emulator.chaos.harness import Emulator
 from emulator.chaos.network import Network, RequestKey, Sent
 from emulator.chaos.points import KILL, RAISE, REPLAY_PREFIX, Chaos
 from emulator.chaos.rules import NOT_COMPLETED, CrashState, Duplicate, diagnose_duplicate, diagnose_failure, duplicates
+from emulator.chaos.snapshots import Snapshots
 from emulator.lifecycle.status import summarize
 from emulator.oplog.entries import OplogEntry
 from emulator.signals import CrashSignal
@@ -92,6 +93,7 @@ class Expected:
     results: dict[tuple[str, str], str | None]  # (worker, idempotency key) -> response
     failed: dict[str, str]  # worker -> its error, for workers the crash-free run left failed
     requests: Counter[RequestKey]
+    snapshots: Snapshots | None = None  # the durable state at each point, for trials that start from it
 
 
 @dataclass
@@ -140,8 +142,9 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9@#.+=,-]+", "_", name)
 
 
-def _crash_phase(job: Job, state: TrialState, data: Path) -> bool:
-    """Run the scenario until the planned crash; whether the crash happened."""
+def _crash_phase(job: Job, state: TrialState, data: Path, perturbations: tuple[Perturbation, ...]) -> bool:
+    """Run the scenario until the planned crash (or start from what the crash-free run left durable at that
+    point, where that is exact: snapshots.py); whether the crash happened."""
     if state.crash_at is None:
         with Emulator(data, wasi=job.wasi, private=True) as emu:
             try:
@@ -151,6 +154,10 @@ def _crash_phase(job: Job, state: TrialState, data: Path) -> bool:
         return False
     if state.kill:
         return _killed_phase(job, state, data)
+    snapshots = job.expected.snapshots
+    plain = len(perturbations) == 1 and type(perturbations[0]) is Crash
+    if snapshots is not None and plain and not job.live and snapshots.restore(state.crash_at, data, state.network):
+        return True
     plan = Chaos(crash_at=state.crash_at, mode=RAISE)
     try:
         with Emulator(data, plan, wasi=job.wasi, private=True) as emu:
@@ -199,7 +206,7 @@ def run_trial(job: Job, perturbations: tuple[Perturbation, ...]) -> TrialResult:
             with Emulator(data, wasi=job.wasi, private=True) as emu:
                 job.setup(emu)
         t0 = time.perf_counter()
-        crashed = _crash_phase(job, state, data)
+        crashed = _crash_phase(job, state, data, perturbations)
         t1 = time.perf_counter()
         if state.crash_at is not None and not crashed:
             result.outcome = NOT_REACHED

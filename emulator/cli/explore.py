@@ -93,6 +93,7 @@ def explore_command(component: Path, env_pairs: tuple[str, ...], semantics: str 
                 extras=primary_lost.extras if failover else None,
                 setup=primary_lost.with_replicas(replica_count) if failover else None,
                 on_plan=lambda n: progress.update(task, total=n),
+                snapshots=True,  # the scenario is one invocation with a fixed key: nothing outside the data dir
             )
     except CrashFreeRunFailed as e:
         err_console.print(f"[bold red]error:[/] {e}", soft_wrap=True)
