@@ -6,15 +6,17 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from emulator.chaos.points import Chaos
+from emulator.inspect import worker_filter
 from emulator.lifecycle.deletion import delete_worker
 from emulator.lifecycle.retry import Clock, VirtualClock
 from emulator.lifecycle.status import WorkerSummary, summarize
 from emulator.oplog import names
 from emulator.oplog.entries import OplogEntry
 from emulator.oplog.store import SqliteStore
+from emulator.runtime.catalog import page_workers
 from emulator.runtime.component_files import cache_dir
 from emulator.runtime.engine import Runtime
 from emulator.runtime.executor import InvocationResult
@@ -88,6 +90,14 @@ class Emulator:
         if w is not None:
             w.close()
         delete_worker(self.store, name)
+
+    def workers(self, filter: str | None = None, *, cursor: int = 0,
+                count: int | None = None) -> tuple[list[dict[str, Any]], int | None]:
+        """Golem's get-workers: the workers that `filter` (worker_filter's text, e.g. "name like test and
+        status == idle") selects, up to `count` of them scanning from `cursor`, and the next page's cursor
+        (None at the end). Each worker is a dict of runtime.catalog.worker_row."""
+        matches = None if filter is None else worker_filter.parse(filter).matches
+        return page_workers(self.store, matches, cursor, count)
 
     def summary(self, name: str) -> WorkerSummary:
         """A worker's status and invocation outcomes, folded from its oplog."""

@@ -35,7 +35,7 @@ from emulator.inspect.render_detail import facts_view
 from emulator.oplog.entries import OplogEntry
 from emulator.oplog.store import SqliteStore
 from emulator.replay.state import REGION_KINDS, SkippedRegions
-from emulator.runtime.catalog import list_workers
+from emulator.runtime.catalog import page_workers
 
 _TABLE_CHUNK = 1000  # a long oplog prints as consecutive tables, so rich never holds it all
 _FIRST_CHUNK = 60  # about a screen: printed before the next rows are even read
@@ -68,10 +68,19 @@ def _json_default(value: object) -> str:
 @click.command()
 @_format_option()
 @_json_alias()
+@click.option("--filter", "filter_text", metavar="FILTER",
+              help='Golem\'s worker filter, e.g. "name like test and (status == idle or status == running) and '
+                   'version == 0" (also not, env.KEY, component, created-at).')
+@click.option("--count", type=click.IntRange(min=1), help="At most this many workers (a page); the next page's "
+                                                          "--cursor is printed on stderr.")
+@click.option("--cursor", type=click.IntRange(min=0), default=0, help="Where a page starts (from --count's line).")
 @click.pass_obj
-def workers(env: Env, fmt: str, as_json: bool) -> None:
+def workers(env: Env, fmt: str, as_json: bool, filter_text: str | None, count: int | None, cursor: int) -> None:
     """List workers with their status, oplog length and last activity, derived from their oplogs."""
+    from emulator.inspect import worker_filter
+
     fmt = "jsonl" if as_json else fmt
+    matches = None if filter_text is None else worker_filter.parse(filter_text).matches
     if not (env.data_dir / "oplog.db").exists():
         if fmt == "json":
             click.echo("[]")
@@ -79,7 +88,9 @@ def workers(env: Env, fmt: str, as_json: bool) -> None:
             err_console.print(f"no workers yet in {env.data_dir}", soft_wrap=True)
         return
     store = env.readonly_store()
-    rows = list_workers(store)
+    rows, next_cursor = page_workers(store, matches, cursor, count)
+    if next_cursor is not None:
+        err_console.print(f"more workers: --cursor {next_cursor}", soft_wrap=True)
     for r in rows:
         r["last_activity"] = store.entry(r["name"], store.last_index(r["name"])).timestamp
     if fmt == "table":

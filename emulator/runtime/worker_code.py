@@ -10,9 +10,8 @@ from emulator.host.context import WorkerInfo
 from emulator.lifecycle.environment import merge_env
 from emulator.lifecycle.management import current_component_hash, wrong_component
 from emulator.oplog.entries import Create
-from emulator.oplog.kinds import EntryKind
 from emulator.oplog.store import Store
-from emulator.runtime.catalog import component_uuid
+from emulator.runtime.catalog import component_uuid, version_of
 from emulator.runtime.engine import LoadedComponent, Runtime
 
 
@@ -47,12 +46,9 @@ def refuse_wrong_component(store: Store, name: str, given: LoadedComponent) -> N
 
 
 def running_version(store: Store, name: str, create: Create, loaded: LoadedComponent) -> int:
-    """The component version a worker runs: the one it was created at while it runs that code and was never
-    updated, else the latest version registered with the code it runs now (an update, a rebuild)."""
-    if loaded.sha256 == create.component_hash and not store.read_kinds(name, [EntryKind.SUCCESSFUL_UPDATE],
-                                                                       last=True):
-        return create.component_version
-    return store.register_component(create.component, loaded.sha256)
+    """The component version a worker runs with `loaded` (catalog.version_of), registered if it is new."""
+    store.register_component(create.component, loaded.sha256)
+    return version_of(store, name, create, loaded.sha256)
 
 
 def identity(store: Store, name: str, create: Create, loaded: LoadedComponent) -> WorkerInfo:

@@ -59,3 +59,14 @@ def test_deleting_what_is_not_there_is_one_line_and_writes_nothing(tmp_path: Pat
     assert r.returncode == code
     assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert _db_digest(data) == before
+
+
+def test_a_bad_workers_filter_is_usage_and_writes_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert golem_emu(data, "invoke", str(guest("fs-probe")), "-w", "p", "list-dir", '"."').returncode == 0
+    before = _db_digest(data)
+    r = golem_emu(data, "workers", "--filter", "status == sleeping")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "unknown status 'sleeping'" in r.stderr
+    assert _db_digest(data) == before
+    assert golem_emu(data, "workers", "--filter", "name == p", "--format", "jsonl").stdout.count('"name"') == 1

@@ -394,3 +394,42 @@ def test_component_env_and_worker_env_priority(emu: Emulator) -> None:
     shown = cli(emu.data_dir, "show", "component-env-variables-1", "--format", "json")
     assert json.loads(shown.stdout)["env"] == {"FOO": "baz"}
     assert '("FOO", "baz")' in created.stdout and '"bar"' not in created.stdout
+
+
+# -- enumerating workers ------------------------------------------------------------------------------------
+
+
+def test_get_workers(emu: Emulator) -> None:
+    """get_workers: ten workers test-worker-0..9 of option-service, each found alone by its name once it ran
+    echo; `name like test` finds all ten, and so does it with (Idle or Running) and version 0; its negation
+    none; no filter all ten. Pages of five: the first has a cursor and at least five, the second the rest;
+    a third page, if the second had a cursor, is empty. After deleting them all, none."""
+    names = [f"test-worker-{i}" for i in range(10)]
+    for name in names:
+        emu.worker(name, component("option-service"))
+    for name in names:
+        emu.worker(name, component("option-service")).invoke(f"{CART}.{{echo}}", ['some("Hello")'])
+        found, cursor = emu.workers(f"name == {name}", count=20)
+        assert [w["name"] for w in found] == [name] and cursor is None
+    for flt, expected in [("name like test", 10),
+                          ("name like test and (status == idle or status == running) and version == 0", 10),
+                          ("not name like test", 0), (None, 10)]:
+        found, cursor = emu.workers(flt, count=20)
+        assert len(found) == expected and cursor is None, flt
+    first, cursor1 = emu.workers(count=5)
+    assert cursor1 is not None and len(first) >= 5
+    second, cursor2 = emu.workers(cursor=cursor1, count=10 - len(first))
+    assert len(second) == 10 - len(first)
+    assert sorted(w["name"] for w in first + second) == sorted(names)
+    if cursor2 is not None:
+        assert emu.workers(cursor=cursor2, count=10) == ([], None)
+    # the same through the CLI, in another process
+    listed = cli(emu.data_dir, "workers", "--format", "jsonl", "--filter",
+                 "name like test and (status == idle or status == running) and version == 0")
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(json.loads(line)["name"] for line in listed.stdout.splitlines()) == sorted(names)
+    paged = cli(emu.data_dir, "workers", "--format", "jsonl", "--count", "5")
+    assert len(paged.stdout.splitlines()) == 5 and "more workers: --cursor 5" in paged.stderr
+    for name in names:
+        emu.delete(name)
+    assert emu.workers(count=20) == ([], None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -12,45 +11,25 @@ from emulator.host import _convert as cv
 from emulator.host import _resources as res
 from emulator.host.context import HostContext
 from emulator.host.golem.host import _metadata
-
-_STATUS_ORDER = ["running", "idle", "suspended", "interrupted", "retrying", "failed", "exited"]
-
-_ORDERED: dict[str, Callable[[Any, Any], bool]] = {
-    "equal": operator.eq,
-    "not-equal": operator.ne,
-    "greater-equal": operator.ge,
-    "greater": operator.gt,
-    "less-equal": operator.le,
-    "less": operator.lt,
-}
-
-
-def _string_match(comparator: str, value: str, pattern: str) -> bool:
-    # Golem's `like` is a substring test, not SQL LIKE.
-    return {
-        "equal": value == pattern,
-        "not-equal": value != pattern,
-        "like": pattern in value,
-        "not-like": pattern not in value,
-    }[comparator]
+from emulator.inspect.worker_filter import ORDERED, STATUS_ORDER, string_match
 
 
 def _matches_property(w: dict[str, Any], prop: Any) -> bool:
     kind, f = cv.tag(prop), prop.payload
     comparator, value = cv.field(f, "comparator"), cv.field(f, "value")
     if kind == "name":
-        return _string_match(comparator, w["name"], value)
+        return string_match(comparator, w["name"], value)
     if kind == "env":
         env = dict(w["env"])
         name = cv.field(f, "name")
-        return name in env and _string_match(comparator, env[name], value)
+        return name in env and string_match(comparator, env[name], value)
     if kind == "status":
-        left, right = _STATUS_ORDER.index(w["status"]), _STATUS_ORDER.index(value)
-        return _ORDERED[comparator](left, right)
+        left, right = STATUS_ORDER.index(w["status"]), STATUS_ORDER.index(value)
+        return ORDERED[comparator](left, right)
     if kind == "version":
-        return _ORDERED[comparator](w["component_version"], value)
+        return ORDERED[comparator](w["component_version"], value)
     if kind == "created-at":
-        return _ORDERED[comparator](w["created_at"], value)
+        return ORDERED[comparator](w["created_at"], value)
     return False
 
 
