@@ -35,6 +35,7 @@ from emulator.chaos.trial import (
     Scenario,
     Setup,
     TrialResult,
+    component_sources,
     run_trial,
 )
 from emulator.errors import EmulatorError
@@ -227,6 +228,7 @@ def explore(
             on_plan(len(plans))
         job = Job(scenario, network, expected, base, check=check, setup=setup, live=live, kill=kill, keep=keep,
                   wasi=wasi, strict_keys=strict_keys, components=base / "crash-free" / "components",
+                  sources=component_sources(base / "crash-free" / "components", wasi),
                   faults=faults is not None)
         before_trials = time.perf_counter()
         trials = run_trials(job, plans, jobs, progress)

@@ -18,13 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emulator.chaos.harness import Emulator
+from emulator.chaos.harness import Emulator, shared_runtime
 from emulator.chaos.network import Network, RequestKey, Sent
 from emulator.chaos.points import KILL, RAISE, REPLAY_PREFIX, Chaos
 from emulator.chaos.rules import NOT_COMPLETED, CrashState, Duplicate, diagnose_duplicate, diagnose_failure, duplicates
 from emulator.chaos.snapshots import Snapshots
 from emulator.lifecycle.status import summarize
 from emulator.oplog.entries import OplogEntry
+from emulator.runtime import component_files
 from emulator.signals import CrashSignal
 
 Scenario = Callable[[Emulator], object]
@@ -113,6 +114,7 @@ class Job:
     strict_keys: bool = True  # every invocation of the crash-free run must have finished the same way
     components: Path | None = None  # the crash-free run's kept components, shared by every trial
     faults: bool = False  # trials inject network faults rather than crashes
+    sources: dict[str, Path] = field(default_factory=dict)  # kept component name -> the file it was loaded from
 
 
 @dataclass
@@ -242,7 +244,23 @@ def _link_components(job: Job, data: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for kept in job.components.iterdir():
         if kept.suffix == ".wasm":
-            (target / kept.name).symlink_to(kept.resolve())
+            (target / kept.name).symlink_to(job.sources.get(kept.name) or kept.resolve())
+
+
+def component_sources(components: Path, wasi: str) -> dict[str, Path]:
+    """For each component the crash-free run kept (named by its hash; a copy when the scratch dir is on another
+    file system), the file this process loaded it from, if it still holds those bytes: trials link to that
+    one, which this process and its forked jobs know by path, size and mtime, so none of them reads and hashes
+    the 18 MB again for the kept copy's path."""
+    sources: dict[str, Path] = {}
+    if not components.is_dir():
+        return sources
+    runtime = shared_runtime(wasi)
+    for kept in components.iterdir():
+        original = runtime.loaded_file(kept.stem) if kept.suffix == ".wasm" else None
+        if original is not None and component_files.known_digest(original) == kept.stem:
+            sources[kept.name] = original.resolve()
+    return sources
 
 
 def _materialize(components: Path) -> None:

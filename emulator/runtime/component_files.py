@@ -114,6 +114,16 @@ def digest(path: Path, index_dir: Path | None = None) -> tuple[str, bytes | None
     return found, data
 
 
+def known_digest(path: Path) -> str | None:
+    """The sha256 of the file at `path` if this process already knows it as it is now (never reads it)."""
+    try:
+        key, _ = _identity(path)
+    except UsageError:
+        return None
+    with _lock:
+        return _digests.get(key)
+
+
 def _write_atomically(target: Path, data: bytes) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -142,6 +142,11 @@ class Runtime:
         self._loaded[digest] = loaded
         return loaded
 
+    def loaded_file(self, digest: str) -> Path | None:
+        """The file this process loaded the component with sha256 `digest` from, if it did."""
+        loaded = self._loaded.get(digest)
+        return loaded.path if loaded is not None else None
+
     def artifact_path(self, digest: str) -> Path:
         """Where the compiled artifact for a wasm file with this sha256 lives."""
         return self.cache_dir / f"{digest}-{self._config_key}.cwasm"
