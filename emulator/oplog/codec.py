@@ -331,13 +331,15 @@ def encode_batch(entries: Sequence[OplogEntry]) -> list[tuple[str, list[bytes]]]
     if orjson is None or len(entries) < 2:
         return [encode_external(e) for e in entries]
     bodies: list[dict[str, Any]] = []
+    by_class, has_float = _BY_CLASS, _has_float
     for e in entries:
-        spec = _BY_CLASS.get(type(e))
+        spec = by_class.get(type(e))
         if spec is None:
             raise TypeError(f"not an oplog entry: {e!r}")
         body = spec.body(e)
         for k in spec.json_keys:
-            if _has_float(body[k]):
+            v = body[k]
+            if v is not None and type(v) is not int and has_float(v):
                 return [encode_external(e) for e in entries]  # floats go the json module's way: rare
         bodies.append(body)
     try:
@@ -346,14 +348,12 @@ def encode_batch(entries: Sequence[OplogEntry]) -> list[tuple[str, list[bytes]]]
         return [encode_external(e) for e in entries]
     if not out.isascii() or b"\x7f" in out or out.count(b'"$') != len(bodies):
         return [encode_external(e) for e in entries]
-    texts = out.decode("ascii")[1:-1].split(_BOUNDARY)
-    result: list[tuple[str, list[bytes]]] = []
-    for n, (e, text) in enumerate(zip(entries, texts, strict=True)):
-        if n:
-            text = _ENTRY_START + text
-        # A text this long may hold a string to move out of line: encode_external decides.
-        result.append(encode_external(e) if len(text) > EXTERNAL_MIN_CHARS else (text, []))
-    return result
+    first, *rest = out.decode("ascii")[1:-1].split(_BOUNDARY)
+    texts = [first, *[_ENTRY_START + t for t in rest]]
+    if len(out) <= EXTERNAL_MIN_CHARS:  # no entry's text is long enough to hold a string to move out of line
+        return [(t, []) for t in texts]
+    return [encode_external(e) if len(t) > EXTERNAL_MIN_CHARS else (t, [])
+            for e, t in zip(entries, texts, strict=True)]
 
 
 def decode(text: str | bytes, parts: Sequence[bytes] | None = None) -> OplogEntry:
