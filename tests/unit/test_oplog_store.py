@@ -54,6 +54,22 @@ def test_round_trip(store: SqliteStore) -> None:
         store.entry("w", 12)
 
 
+@pytest.mark.parametrize("count", [31, 32, 33, 129])
+def test_a_batch_of_any_length_lands_whole_and_in_order(store: SqliteStore, count: int) -> None:
+    """Batches go in as multi-row INSERTs of a fixed size plus a remainder: every row, once, in order."""
+    entries: list[OplogEntry] = [call(i) if i % 3 else Log(level="stdout", context="", message=f"line {i}",
+                                                           timestamp=i) for i in range(2, 2 + count)]
+    store.append("w", 2, entries)
+    assert store.read("w") == [(1, create())] + list(enumerate(entries, start=2))
+    db = sqlite3.connect(store.path)
+    assert db.execute("SELECT idx, kind, timestamp FROM oplog WHERE idx > 1 ORDER BY idx").fetchall() == [
+        (i, e.kind, e.timestamp) for i, e in enumerate(entries, start=2)]
+    db.close()
+    with pytest.raises(OplogConflict):
+        store.append("w", 2, entries)
+    assert store.last_index("w") == 1 + count
+
+
 def test_kind_and_timestamp_columns(store: SqliteStore) -> None:
     store.append("w", 2, [Log(level="info", context="c", message="m", timestamp=77)])
     db = sqlite3.connect(store.path)
