@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from emulator.chaos.points import Chaos
+from emulator.errors import UsageError
 from emulator.inspect import worker_filter
 from emulator.lifecycle.deletion import delete_worker
 from emulator.lifecycle.retry import Clock, VirtualClock
@@ -16,6 +17,7 @@ from emulator.lifecycle.status import WorkerSummary, summarize
 from emulator.oplog import names
 from emulator.oplog.entries import OplogEntry
 from emulator.oplog.store import SqliteStore
+from emulator.runtime import initial_files
 from emulator.runtime.catalog import page_workers
 from emulator.runtime.component_files import cache_dir
 from emulator.runtime.engine import Runtime
@@ -75,13 +77,33 @@ class Emulator:
         return w
 
     def add_component(self, component: str | os.PathLike[str], *, name: str | None = None,
-                      env: Sequence[tuple[str, str]] | None = None) -> int:
+                      env: Sequence[tuple[str, str]] | None = None,
+                      files: Sequence[tuple[str | os.PathLike[str], str, str]] = ()) -> int:
         """Register a component version (as `golem-emu component add`); with `env`, the component-level
-        environment its workers get under their own. Returns the version number."""
+        environment its workers get under their own; `files`: its initial files as (source, guest path,
+        "read-only" | "read-write"). Returns the version number."""
+        specs = [initial_files.parse_spec(f"{src}:{target}:{permissions}") for src, target, permissions in files]
         loaded = self.runtime.load(component)
         keep_component(loaded, self.components_dir)
-        return self.store.register_component(names.check_component_name(name or loaded.path.stem), loaded.sha256,
-                                             None if env is None else tuple(env))
+        component_name = names.check_component_name(name or loaded.path.stem)
+        component_env = None if env is None else tuple(env)
+        if not specs:
+            return self.store.register_component(component_name, loaded.sha256, component_env)
+        return initial_files.add_version(self.store, self.data_dir, component_name, loaded.sha256, specs,
+                                         component_env)
+
+    def list_files(self, name: str, path: str = "/") -> list[dict[str, object]]:
+        """Golem's list-directory of a worker's filesystem (as `golem-emu files`)."""
+        return initial_files.list_directory(self._sandbox(name), path)
+
+    def read_file(self, name: str, path: str) -> bytes:
+        """Golem's get-file-contents of a worker's file (as `golem-emu file`)."""
+        return initial_files.read_file(self._sandbox(name), path)
+
+    def _sandbox(self, name: str) -> Path:
+        if not self.store.has_worker(name):
+            raise UsageError(f"no worker named {name!r}")
+        return names.sandbox_dir(self.data_dir, name)
 
     def delete(self, name: str) -> None:
         """Delete worker `name` (Golem's delete-worker): its oplog, promises, lease and sandbox files go; a

@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "delete": ("manage", "Delete a worker: its oplog, promises and files; a new worker of that name starts afresh."),
     "explore": ("explore", "Crash an invocation of FUNCTION at each of its crash points, recover it, and check "
                            "it."),
+    "file": ("files", "Print the contents of file PATH of WORKER's filesystem (bytes as they are)."),
+    "files": ("files", "List PATH (default /) of WORKER's filesystem: names, kinds, sizes and permissions."),
     "fork": ("manage", "Fork a worker: NEW starts with WORKER's oplog up to --at and continues from there."),
     "interrupt": ("invoke", "Interrupt a worker: a running one stops at once, a suspended or retrying one is "
                             "marked interrupted."),

@@ -33,16 +33,29 @@ def component() -> None:
               help="Component name (default: the file name without .wasm).")
 @click.option("--env", "-e", "env_pairs", multiple=True, metavar="K=V",
               help="Component-level environment: every worker of this version gets it, under its own --env.")
+@click.option("--file", "file_specs", multiple=True, metavar="SOURCE:TARGET[:read-only|read-write]",
+              help="An initial file: SOURCE is placed at TARGET in each worker's filesystem (read-only by default).")
 @click.pass_obj
-def component_add(env: Env, wasm: Path, name: str | None, env_pairs: tuple[str, ...]) -> None:
+def component_add(env: Env, wasm: Path, name: str | None, env_pairs: tuple[str, ...],
+                  file_specs: tuple[str, ...]) -> None:
     """Register WASM as the next version of a component; prints its version number.
 
     With --env the version carries that environment (the same wasm with another --env is a new version, as
-    in Golem); new workers get it, and so do workers updated to it, below their own variables."""
+    in Golem); new workers get it, and so do workers updated to it, below their own variables. With --file
+    it carries initial files (likewise a new version for other files): every new worker finds them in its
+    filesystem."""
+    from emulator.runtime import initial_files
+
+    specs = [initial_files.parse_spec(s) for s in file_specs]  # every bad --file before anything is written
+    component_env = parse_env(env_pairs) if env_pairs else None
     loaded = env.runtime.load(wasm)
     keep_component(loaded, env.components_dir)
-    component_env = parse_env(env_pairs) if env_pairs else None
-    click.echo(env.store.register_component(name or loaded.path.stem, loaded.sha256, component_env))
+    component_name = name or loaded.path.stem
+    if specs:
+        click.echo(initial_files.add_version(env.store, env.data_dir, component_name, loaded.sha256, specs,
+                                             component_env))
+    else:
+        click.echo(env.store.register_component(component_name, loaded.sha256, component_env))
 
 
 

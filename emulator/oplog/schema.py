@@ -68,6 +68,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "the environment of each component version", """
         ALTER TABLE components ADD COLUMN env TEXT NOT NULL DEFAULT '[]';
     """),
+    # Golem's initial component files: a version added with files (`component add --file`) keeps their list
+    # (JSON: [guest path, permissions, content sha256]); the contents are files in the data dir by hash.
+    Migration(6, "the initial files of component versions", """
+        CREATE TABLE component_files(name TEXT NOT NULL, version INTEGER NOT NULL, files TEXT NOT NULL,
+            PRIMARY KEY(name, version)) WITHOUT ROWID;
+    """),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrations are numbered 1, 2, ..."

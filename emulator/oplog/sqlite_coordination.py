@@ -96,6 +96,33 @@ class CoordinationTables(SqliteDatabase):
             return ()
         return tuple((str(k), str(v)) for k, v in json.loads(rows[0][0])) if rows else ()
 
+    def register_component_files(self, name: str, digest: str, files: str,
+                                 env: Sequence[tuple[str, str]] | None = None) -> int:
+        """The version of component `name` with this wasm, exactly these initial files (JSON text) and this
+        component env (none given: none): the latest such, or a new version (the same wasm with other files
+        is another version, as in Golem)."""
+        wanted = json.dumps([list(kv) for kv in env or ()])
+        with self._write() as db:
+            row = db.execute(
+                "SELECT MAX(c.version) FROM components c JOIN component_files f ON f.name = c.name AND "
+                "f.version = c.version WHERE c.name = ? AND c.hash = ? AND c.env = ? AND f.files = ?",
+                (name, digest, wanted, files)).fetchone()
+            if row is not None and row[0] is not None:
+                return int(row[0])
+            top = db.execute("SELECT MAX(version) FROM components WHERE name = ?", (name,)).fetchone()[0]
+            version = 0 if top is None else int(top) + 1
+            db.execute("INSERT INTO components VALUES (?, ?, ?, ?)", (name, version, digest, wanted))
+            db.execute("INSERT INTO component_files VALUES (?, ?, ?)", (name, version, files))
+            return version
+
+    def component_files(self, name: str, version: int) -> str | None:
+        """The initial files (JSON text) of version `version` of component `name`, if it was added with any."""
+        try:
+            rows = self._query("SELECT files FROM component_files WHERE name = ? AND version = ?", (name, version))
+        except OplogError:  # a database from before migration 6, opened read-only
+            return None
+        return str(rows[0][0]) if rows else None
+
     def component_version(self, name: str, digest: str) -> int | None:
         """The registered version number of component `name` with this wasm hash, if any."""
         rows = self._query("SELECT MAX(version) FROM components WHERE name = ? AND hash = ?", (name, digest))

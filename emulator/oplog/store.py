@@ -109,6 +109,13 @@ class Store(OplogStore, Protocol):
     def component_hash(self, name: str, version: int) -> str | None:
         """The wasm hash of version `version` of component `name`, if registered."""
 
+    def register_component_files(self, name: str, digest: str, files: str,
+                                 env: Sequence[tuple[str, str]] | None = None) -> int:
+        """The version of `name` with this wasm and exactly these initial files (JSON); a new one if none."""
+
+    def component_files(self, name: str, version: int) -> str | None:
+        """The initial files (JSON) of a component version, if it was added with any."""
+
     def lease(self, worker: str) -> tuple[int, int] | None:
         """(pid, since ms) of the process that declared it is running `worker`, if any."""
 

@@ -6,7 +6,6 @@ The invocation loop (retries, interrupts, suspension, failure classification) is
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from base64 import b64decode
 from collections.abc import Callable, Sequence
@@ -22,13 +21,13 @@ from emulator.lifecycle.environment import merge_env
 from emulator.lifecycle.management import current_component_hash, snapshot_to_load
 from emulator.lifecycle.retry import Clock
 from emulator.lifecycle.status import SummaryCache, WorkerStatus, WorkerSummary
-from emulator.oplog import dbfile, names
+from emulator.oplog import names
 from emulator.oplog.entries import Create, ExportedFunctionCompleted, ExportedFunctionInvoked, OplogEntry
 from emulator.oplog.kinds import Semantics
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import Store
 from emulator.replay.state import describe
-from emulator.runtime import component_files, resources, updates, worker_code
+from emulator.runtime import component_files, initial_files, resources, updates, worker_code
 from emulator.runtime.catalog import list_workers
 from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
 from emulator.runtime.executor import Executor, InvocationResult, first_line
@@ -120,7 +119,8 @@ class Worker:
         worker_code.refuse_wrong_component(store, name, loaded)
         if components_dir is not None:
             keep_component(loaded, components_dir)
-        if not store.has_worker(name):
+        created = not store.has_worker(name)
+        if created:
             version = store.register_component(loaded.path.stem, loaded.sha256)
             # Golem's worker metadata: the worker's env, and under it its component version's
             env = merge_env(env, store.component_env(loaded.path.stem, version))
@@ -136,6 +136,8 @@ class Worker:
                 worker_code.refuse_wrong_component(store, name, loaded)  # another process created it just now
         loaded = worker_code.current_code(runtime, store, name, loaded, components_dir)
         worker = cls(runtime, store, name, loaded, chaos, clock)
+        if created:
+            worker.sandbox()  # its filesystem exists from creation, with the component's initial files
         if semantics is not None and semantics != worker.create.semantics:
             raise WorkerFailed(
                 f"worker {name} was created with --semantics {worker.create.semantics}; "
@@ -330,15 +332,11 @@ class Worker:
     def sandbox(self) -> Path:
         """The worker's private directory in the data dir, emptied: every new instance replays the whole oplog,
         and with it the guest's filesystem calls, which rebuild the files. (Golem gives each instance a new
-        temporary directory and does the same: the filesystem is not journaled, only stat's times are.)"""
-        sandbox = names.sandbox_dir(self.data_dir(), self.name)
-        try:
-            if sandbox.exists():
-                shutil.rmtree(sandbox)
-            sandbox.mkdir(parents=True)
-        except OSError as e:
-            raise dbfile.os_error(e, sandbox) from e
-        return sandbox
+        temporary directory and does the same: the filesystem is not journaled, only stat's times are.)
+        It starts with the initial files of the version it runs (its Create's until an update)."""
+        current = self.create.component_version if self.loaded.sha256 == self.create.component_hash else \
+            self.info.component_version
+        return initial_files.fresh_sandbox(self.store, self.name, self.create.component, current)
 
     def _replay(self, inst: Instance) -> None:
         replay = inst.ctx.replay

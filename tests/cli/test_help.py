@@ -10,8 +10,8 @@ import click
 
 from emulator.cli.app import COMMANDS, cli
 
-_MODULES = ("components", "explore", "invoke", "inspect", "manage", "project", "promises", "replicas", "scenario",
-            "serve")
+_MODULES = ("components", "explore", "files", "invoke", "inspect", "manage", "project", "promises", "replicas",
+            "scenario", "serve")
 
 
 def test_the_lazy_table_lists_every_command_with_its_own_help() -> None:

@@ -325,6 +325,8 @@ def open_at(
     with resolve(base, path, _follow(path_flags)) as t:
         if t.dir_only:
             os_flags |= os.O_DIRECTORY
+        if writes or truncate:
+            t.refuse_read_only()
         fd = OpenFd(os.open(t.name, os_flags, 0o644, dir_fd=t.dir_fd))
     guest_path = posixpath.normpath(posixpath.join(d.path, path))
     if descriptor_type(os.fstat(fd.fd).st_mode) == "directory":

@@ -121,6 +121,16 @@ class Target(NamedTuple):
     name: str
     dir_only: bool
 
+    def refuse_read_only(self) -> None:
+        """A file without write permission bits (a read-only initial component file) cannot be opened for
+        writing: `access`, as the host's permission check tells a non-root process, even when we run as root."""
+        try:
+            st = os.stat(self.name, dir_fd=self.dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return
+        if stat.S_ISREG(st.st_mode) and not st.st_mode & 0o222:
+            raise FsError("access")
+
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
