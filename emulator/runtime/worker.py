@@ -333,10 +333,8 @@ class Worker:
         """The worker's private directory in the data dir, emptied: every new instance replays the whole oplog,
         and with it the guest's filesystem calls, which rebuild the files. (Golem gives each instance a new
         temporary directory and does the same: the filesystem is not journaled, only stat's times are.)
-        It starts with the initial files of the version it runs (its Create's until an update)."""
-        current = self.create.component_version if self.loaded.sha256 == self.create.component_hash else \
-            self.info.component_version
-        return initial_files.fresh_sandbox(self.store, self.name, self.create.component, current)
+        It starts with the initial files of the component version it runs now."""
+        return initial_files.fresh_sandbox(self.store, self.name, self.create.component, self.info.component_version)
 
     def _replay(self, inst: Instance) -> None:
         replay = inst.ctx.replay
