@@ -22,7 +22,7 @@ from emulator.runtime.catalog import page_workers
 from emulator.runtime.component_files import cache_dir
 from emulator.runtime.engine import Runtime
 from emulator.runtime.executor import InvocationResult
-from emulator.runtime.worker import Worker, keep_component
+from emulator.runtime.worker import Worker, keep_component, new_worker_name
 
 _RUNTIMES: dict[str, Runtime] = {}
 
@@ -56,9 +56,11 @@ class Emulator:
         """Where the exact component of each worker is kept (hard links, by hash)."""
         return self.data_dir / "components"
 
-    def worker(self, name: str, component: str | os.PathLike[str], *, env: Sequence[tuple[str, str]] = (),
+    def worker(self, name: str | None, component: str | os.PathLike[str], *, env: Sequence[tuple[str, str]] = (),
                args: Sequence[str] = (), semantics: str | None = None) -> Worker:
-        """The worker `name`, created on first use (env, args and semantics as Worker.open's)."""
+        """The worker `name`, created on first use (env, args and semantics as Worker.open's); name None
+        creates a worker with a new name, as Golem's worker service names one (`w.name` tells it)."""
+        name = new_worker_name() if name is None else name
         w = self._workers.get(name)
         if w is None:
             w = Worker.open(self.runtime, self.store, name, component, env=env, args=args, semantics=semantics,
@@ -78,19 +80,20 @@ class Emulator:
 
     def add_component(self, component: str | os.PathLike[str], *, name: str | None = None,
                       env: Sequence[tuple[str, str]] | None = None,
-                      files: Sequence[tuple[str | os.PathLike[str], str, str]] = ()) -> int:
+                      files: Sequence[tuple[str | os.PathLike[str], str, str]] = (), ephemeral: bool = False) -> int:
         """Register a component version (as `golem-emu component add`); with `env`, the component-level
         environment its workers get under their own; `files`: its initial files as (source, guest path,
-        "read-only" | "read-write"). Returns the version number."""
+        "read-only" | "read-write"); `ephemeral`, Golem's ephemeral type (each invocation on a fresh instance,
+        nothing replayed). Returns the version number."""
         specs = [initial_files.parse_spec(f"{src}:{target}:{permissions}") for src, target, permissions in files]
         loaded = self.runtime.load(component)
         keep_component(loaded, self.components_dir)
         component_name = names.check_component_name(name or loaded.path.stem)
         component_env = None if env is None else tuple(env)
         if not specs:
-            return self.store.register_component(component_name, loaded.sha256, component_env)
+            return self.store.register_component(component_name, loaded.sha256, component_env, ephemeral=ephemeral)
         return initial_files.add_version(self.store, self.data_dir, component_name, loaded.sha256, specs,
-                                         component_env)
+                                         component_env, ephemeral=ephemeral)
 
     def list_files(self, name: str, path: str = "/") -> list[dict[str, object]]:
         """Golem's list-directory of a worker's filesystem (as `golem-emu files`)."""

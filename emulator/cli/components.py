@@ -35,9 +35,11 @@ def component() -> None:
               help="Component-level environment: every worker of this version gets it, under its own --env.")
 @click.option("--file", "file_specs", multiple=True, metavar="SOURCE:TARGET[:read-only|read-write]",
               help="An initial file: SOURCE is placed at TARGET in each worker's filesystem (read-only by default).")
+@click.option("--ephemeral", is_flag=True,
+              help="Golem's ephemeral type: each invocation runs on a fresh instance and nothing is replayed.")
 @click.pass_obj
 def component_add(env: Env, wasm: Path, name: str | None, env_pairs: tuple[str, ...],
-                  file_specs: tuple[str, ...]) -> None:
+                  file_specs: tuple[str, ...], ephemeral: bool) -> None:
     """Register WASM as the next version of a component; prints its version number.
 
     With --env the version carries that environment (the same wasm with another --env is a new version, as
@@ -53,9 +55,10 @@ def component_add(env: Env, wasm: Path, name: str | None, env_pairs: tuple[str, 
     component_name = name or loaded.path.stem
     if specs:
         click.echo(initial_files.add_version(env.store, env.data_dir, component_name, loaded.sha256, specs,
-                                             component_env))
+                                             component_env, ephemeral=ephemeral))
     else:
-        click.echo(env.store.register_component(component_name, loaded.sha256, component_env))
+        click.echo(env.store.register_component(component_name, loaded.sha256, component_env,
+                                                ephemeral=ephemeral))
 
 
 

@@ -34,8 +34,9 @@ SEMANTICS = ("golem-1.1", "golem-1.2")
 
 @click.command(context_settings=CALL_SETTINGS)
 @click.argument("component", type=click.Path(path_type=Path))
-@click.option("--worker", "-w", "worker_name", required=True, callback=checked_name,
-              help="Worker name; created on first use.")
+@click.option("--worker", "-w", "worker_name", callback=checked_name,
+              help="Worker name; created on first use. Without it, a new worker with a new name (printed on "
+                   "stderr), as Golem's worker service names one.")
 @click.option("--env", "-e", "env_pairs", multiple=True, metavar="K=V", help="Environment of a new worker.")
 @click.option("--arg", "worker_args", multiple=True, metavar="ARG", help="Command-line argument of a new worker.")
 @click.option("--idempotency-key", "-k", help="Invocation key; a known key returns its recorded result.")
@@ -50,7 +51,7 @@ SEMANTICS = ("golem-1.1", "golem-1.2")
 @click.argument("function")
 @click.argument("args", nargs=-1)
 @click.pass_obj
-def invoke(env: Env, component: Path, worker_name: str, env_pairs: tuple[str, ...], worker_args: tuple[str, ...],
+def invoke(env: Env, component: Path, worker_name: str | None, env_pairs: tuple[str, ...], worker_args: tuple[str, ...],
            idempotency_key: str | None, semantics: str | None, no_wait: bool, wait_promise: bool,
            show_crash_points: bool, no_server: bool, function: str, args: tuple[str, ...]) -> None:
     """Invoke FUNCTION of a worker with WAVE ARGS; print the result in WAVE.
@@ -58,6 +59,9 @@ def invoke(env: Env, component: Path, worker_name: str, env_pairs: tuple[str, ..
     When `golem-emu serve` runs for the data dir, the invocation runs there, on the worker's warm instance."""
     worker_env = parse_env(env_pairs)
     args = wave_args(args)  # @FILE and -: read here, so that a server gets the values themselves
+    if worker_name is None:
+        worker_name = str(uuid.uuid4())  # as runtime.worker.new_worker_name, without importing the runtime
+        err_console.print(f"new worker {worker_name}", soft_wrap=True)
     # --wait and crash injection stay in this process: a crash point kills the process it is reached in.
     if not (no_server or wait_promise or show_crash_points or os.environ.get("GOLEM_EMU_CRASH_AT")):
         idempotency_key = idempotency_key or str(uuid.uuid4())  # ours, so a local retry continues the same call

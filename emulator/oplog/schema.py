@@ -74,6 +74,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE TABLE component_files(name TEXT NOT NULL, version INTEGER NOT NULL, files TEXT NOT NULL,
             PRIMARY KEY(name, version)) WITHOUT ROWID;
     """),
+    # Golem's component type: an ephemeral component's workers run each invocation on a fresh instance, with
+    # nothing replayed (`component add --ephemeral`).
+    Migration(7, "whether a component version is ephemeral", """
+        ALTER TABLE components ADD COLUMN ephemeral INTEGER NOT NULL DEFAULT 0;
+    """),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrations are numbered 1, 2, ..."

@@ -70,23 +70,34 @@ class CoordinationTables(SqliteDatabase):
         with self._write() as db:
             db.execute("DELETE FROM promises WHERE worker = ? AND idx = ?", (worker, idx))
 
-    def register_component(self, name: str, digest: str, env: Sequence[tuple[str, str]] | None = None) -> int:
-        """The version number of component `name` with this wasm hash (the latest, if several), or with this
-        hash and exactly this component env when `env` is given; a new version (0, 1, ...) if there is none."""
-        wanted = None if env is None else json.dumps([list(kv) for kv in env])
+    def register_component(self, name: str, digest: str, env: Sequence[tuple[str, str]] | None = None, *,
+                           ephemeral: bool = False) -> int:
+        """The version number of component `name` with this wasm hash (the latest, if several); or, when
+        `env` is given or `ephemeral` set, the version with this hash, exactly this env and this type. A new
+        version (0, 1, ...) if there is none."""
+        wanted = None if env is None and not ephemeral else json.dumps([list(kv) for kv in env or ()])
         with self._write() as db:
             if wanted is None:
                 row = db.execute("SELECT MAX(version) FROM components WHERE name = ? AND hash = ?",
                                  (name, digest)).fetchone()
             else:
-                row = db.execute("SELECT MAX(version) FROM components WHERE name = ? AND hash = ? AND env = ?",
-                                 (name, digest, wanted)).fetchone()
+                row = db.execute("SELECT MAX(version) FROM components WHERE name = ? AND hash = ? AND env = ? "
+                                 "AND ephemeral = ?", (name, digest, wanted, int(ephemeral))).fetchone()
             if row is not None and row[0] is not None:
                 return int(row[0])
             top = db.execute("SELECT MAX(version) FROM components WHERE name = ?", (name,)).fetchone()[0]
             version = 0 if top is None else int(top) + 1
-            db.execute("INSERT INTO components VALUES (?, ?, ?, ?)", (name, version, digest, wanted or "[]"))
+            db.execute("INSERT INTO components(name, version, hash, env, ephemeral) VALUES (?, ?, ?, ?, ?)",
+                       (name, version, digest, wanted or "[]", int(ephemeral)))
             return version
+
+    def component_ephemeral(self, name: str, version: int) -> bool:
+        """Whether version `version` of component `name` is ephemeral (Golem's component type)."""
+        try:
+            rows = self._query("SELECT ephemeral FROM components WHERE name = ? AND version = ?", (name, version))
+        except OplogError:  # a file from before migration 6, opened read-only
+            return False
+        return bool(rows and rows[0][0])
 
     def component_env(self, name: str, version: int) -> tuple[tuple[str, str], ...]:
         """The component-level environment of version `version` of component `name` (none if unregistered)."""
@@ -97,7 +108,7 @@ class CoordinationTables(SqliteDatabase):
         return tuple((str(k), str(v)) for k, v in json.loads(rows[0][0])) if rows else ()
 
     def register_component_files(self, name: str, digest: str, files: str,
-                                 env: Sequence[tuple[str, str]] | None = None) -> int:
+                                 env: Sequence[tuple[str, str]] | None = None, *, ephemeral: bool = False) -> int:
         """The version of component `name` with this wasm, exactly these initial files (JSON text) and this
         component env (none given: none): the latest such, or a new version (the same wasm with other files
         is another version, as in Golem)."""
@@ -105,13 +116,15 @@ class CoordinationTables(SqliteDatabase):
         with self._write() as db:
             row = db.execute(
                 "SELECT MAX(c.version) FROM components c JOIN component_files f ON f.name = c.name AND "
-                "f.version = c.version WHERE c.name = ? AND c.hash = ? AND c.env = ? AND f.files = ?",
-                (name, digest, wanted, files)).fetchone()
+                "f.version = c.version WHERE c.name = ? AND c.hash = ? AND c.env = ? AND f.files = ? "
+                "AND c.ephemeral = ?",
+                (name, digest, wanted, files, int(ephemeral))).fetchone()
             if row is not None and row[0] is not None:
                 return int(row[0])
             top = db.execute("SELECT MAX(version) FROM components WHERE name = ?", (name,)).fetchone()[0]
             version = 0 if top is None else int(top) + 1
-            db.execute("INSERT INTO components VALUES (?, ?, ?, ?)", (name, version, digest, wanted))
+            db.execute("INSERT INTO components(name, version, hash, env, ephemeral) VALUES (?, ?, ?, ?, ?)",
+                       (name, version, digest, wanted, int(ephemeral)))
             db.execute("INSERT INTO component_files VALUES (?, ?, ?)", (name, version, files))
             return version
 

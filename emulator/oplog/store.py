@@ -96,9 +96,13 @@ class Store(OplogStore, Protocol):
     def reopen(self) -> Store:
         """A new connection to the same storage (for another thread); the caller closes it."""
 
-    def register_component(self, name: str, digest: str, env: Sequence[tuple[str, str]] | None = None) -> int:
-        """The version number of component `name` with this wasm hash (and this component env, if given);
-        a new one (0, 1, ...) if unseen."""
+    def register_component(self, name: str, digest: str, env: Sequence[tuple[str, str]] | None = None, *,
+                           ephemeral: bool = False) -> int:
+        """The version number of component `name` with this wasm hash (and this component env and type, if
+        given); a new one (0, 1, ...) if unseen."""
+
+    def component_ephemeral(self, name: str, version: int) -> bool:
+        """Whether that version is ephemeral (Golem's component type)."""
 
     def component_env(self, name: str, version: int) -> tuple[tuple[str, str], ...]:
         """The component-level environment of that version (Golem's component env)."""
@@ -110,7 +114,7 @@ class Store(OplogStore, Protocol):
         """The wasm hash of version `version` of component `name`, if registered."""
 
     def register_component_files(self, name: str, digest: str, files: str,
-                                 env: Sequence[tuple[str, str]] | None = None) -> int:
+                                 env: Sequence[tuple[str, str]] | None = None, *, ephemeral: bool = False) -> int:
         """The version of `name` with this wasm and exactly these initial files (JSON); a new one if none."""
 
     def component_files(self, name: str, version: int) -> str | None:

@@ -52,6 +52,7 @@ class Runnable(Protocol):
     store: Store
     oplog: Oplog
     private: bool  # no other process uses its data dir: no lease, no interrupt watcher
+    ephemeral: bool  # Golem's ephemeral component: every instance starts live, nothing is replayed
 
     @property
     def instance(self) -> Instance | None:
@@ -146,13 +147,14 @@ class Executor:
                 inst = worker.ready_instance()
                 done, response = worker.finished(key)
                 if not done:
-                    if started:
+                    if started and not worker.ephemeral:  # an ephemeral worker runs it again from its start
                         raise OplogError(f"invocation {key} was recorded but replay never reached it")
                     mark = inst.output_mark()
-                    worker.oplog.add_and_commit(ExportedFunctionInvoked(
-                        function_name=export.name, request=request, idempotency_key=key,
-                    ))
-                    started = True
+                    if not started:
+                        worker.oplog.add_and_commit(ExportedFunctionInvoked(
+                            function_name=export.name, request=request, idempotency_key=key,
+                        ))
+                        started = True
                     worker.call(inst, export, request, key)
                     output = inst.output_since(mark)
                     _, response = worker.finished(key)

@@ -160,10 +160,11 @@ def of_version(store: Store, component: str, version: int) -> tuple[InitialFile,
 
 
 def add_version(store: Store, data_dir: Path, component: str, digest: str, specs: list[tuple[Path, str, str]],
-                env: Sequence[tuple[str, str]] | None = None) -> int:
-    """Register a version of `component` with initial files (sources given as parse_spec returns them) and
-    its component-level env."""
-    return store.register_component_files(component, digest, encode(store_files(data_dir, specs)), env)
+                env: Sequence[tuple[str, str]] | None = None, *, ephemeral: bool = False) -> int:
+    """Register a version of `component` with initial files (sources given as parse_spec returns them), its
+    component-level env and its type."""
+    return store.register_component_files(component, digest, encode(store_files(data_dir, specs)), env,
+                                          ephemeral=ephemeral)
 
 
 def fresh_sandbox(store: Store, worker: str, component: str, version: int) -> Path:

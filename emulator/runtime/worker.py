@@ -22,7 +22,7 @@ from emulator.lifecycle.management import current_component_hash, snapshot_to_lo
 from emulator.lifecycle.retry import Clock
 from emulator.lifecycle.status import SummaryCache, WorkerStatus, WorkerSummary
 from emulator.oplog import names
-from emulator.oplog.entries import Create, ExportedFunctionCompleted, ExportedFunctionInvoked, OplogEntry
+from emulator.oplog.entries import Create, ExportedFunctionCompleted, ExportedFunctionInvoked, OplogEntry, Restart
 from emulator.oplog.kinds import Semantics
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import Store
@@ -61,6 +61,11 @@ def prepare_call(loaded: LoadedComponent, function: str, args: Sequence[str]) ->
     return PreparedCall(export, tuple(values.format(v, ty) for v, (_, ty) in zip(parsed, export.params, strict=True)))
 
 
+def new_worker_name() -> str:
+    """A name for a worker nobody named: a new UUID, as Golem's worker service picks one."""
+    return str(uuid.uuid4())
+
+
 def keep_component(loaded: LoadedComponent, components_dir: Path) -> Path:
     """Keep the exact wasm a worker runs under its hash, so later commands can load it without a path."""
     target = components_dir / f"{loaded.sha256}.wasm"
@@ -88,6 +93,7 @@ class Worker:
         assert isinstance(create, Create)
         self.create = create
         self.info = self._identity()
+        self.ephemeral = store.component_ephemeral(create.component, self.info.component_version)
         self.uri = resources.worker_uri(self.info.component_uuid, name)  # its resource handles' prefix
         self.instance: Instance | None = None  # the live instance, replayed up to the oplog's end
         self._summaries = SummaryCache()
@@ -195,7 +201,11 @@ class Worker:
         self.check_accepts_invocations(summary)
         if known is None:
             resources.check_handles(export, request, summary.owned_resources, self.uri, self.name)
-        return self.executor.run(export, request, key, started=known is not None)
+        try:
+            return self.executor.run(export, request, key, started=known is not None)
+        finally:
+            if self.ephemeral:  # Golem drops an ephemeral worker's instance after each invocation
+                self.drop_instance()
 
     def resume(self) -> InvocationResult | None:
         """Continue the worker's unfinished invocation (after a crash, an interrupt, a suspension or while
@@ -291,6 +301,11 @@ class Worker:
             ctx.durability.before_persist = lambda idx, function: chaos.before_persist(name, idx, function)
         inst = Instance(self.runtime, self.loaded, ctx, self.info)
         self.instance = inst
+        if self.ephemeral:  # as Golem: never recovered; a Restart marks where the old instance's history ends
+            inst.ctx.replay.switch_to_live()
+            if len(entries) > 1:
+                self.oplog.add_and_commit(Restart())
+            return inst
         snapshot = snapshot_to_load(entries)
         if snapshot is not None:  # a snapshot-based update replaced the history before it
             failure = call_snapshot(inst, "load-snapshot", "load", [b64decode(snapshot)])
@@ -317,6 +332,8 @@ class Worker:
 
     def update(self, target: LoadedComponent, mode: str = "automatic") -> tuple[bool, str | None]:
         """Move the worker to another component; (succeeded, failure details). On failure it stays put."""
+        if self.ephemeral:
+            raise UsageError(f"worker {self.name} is ephemeral, and ephemeral workers cannot be updated (as in Golem)")
         ok, details = updates.update(self, target, mode)
         self.info = self._identity()  # a new instance of the new version gets its version number and env
         return ok, details

@@ -19,6 +19,7 @@ import pytest
 
 from emulator.errors import EmulatorError
 from emulator.oplog.entries import ExportedFunctionInvoked
+from emulator.runtime.catalog import component_uuid
 from emulator.runtime.worker import Worker
 from emulator.testing import Emulator
 from tests.golem.conftest import component
@@ -433,3 +434,53 @@ def test_get_workers(emu: Emulator) -> None:
     for name in names:
         emu.delete(name)
     assert emu.workers(count=20) == ([], None)
+
+
+# -- workers without a name, ephemeral components -----------------------------------------------------------
+
+
+def _nameless_twice(emu: Emulator) -> list[dict[str, str]]:
+    envs = [_env_of(emu.worker(None, component("environment-service")).invoke(ENV_API, []).response)
+            for _ in range(2)]
+    for env in envs:
+        assert "GOLEM_WORKER_NAME" in env
+        assert env["GOLEM_COMPONENT_ID"] == str(component_uuid("environment-service"))
+        assert env["GOLEM_COMPONENT_VERSION"] == "0"
+    assert envs[0]["GOLEM_WORKER_NAME"] != envs[1]["GOLEM_WORKER_NAME"]
+    return envs
+
+
+def test_dynamic_worker_creation_without_name(emu: Emulator) -> None:
+    """dynamic_worker_creation_without_name: two get-environment calls on no named worker run on two workers
+    with names of their own, of the component at version 0."""
+    _nameless_twice(emu)
+    nameless = cli(emu.data_dir, "invoke", str(component("environment-service")), ENV_API)
+    assert nameless.returncode == 0, nameless.stderr
+    made = nameless.stderr.split("new worker ", 1)[1].split()[0]
+    assert f'("GOLEM_WORKER_NAME", "{made}")' in nameless.stdout
+    assert len(emu.store.worker_names()) == 3
+
+
+def test_ephemeral_worker_creation_without_name(emu: Emulator) -> None:
+    """ephemeral_worker_creation_without_name: the same with an ephemeral component."""
+    assert emu.add_component(component("environment-service"), ephemeral=True) == 0
+    _nameless_twice(emu)
+
+
+def test_ephemeral_worker_creation_with_name_is_not_persistent(emu: Emulator, tmp_path: Path) -> None:
+    """ephemeral_worker_creation_with_name_is_not_persistent: counters stored ephemeral; inc-global-by(2) and
+    then get-global-value on the worker "test" gives 0: the second call ran on a fresh instance."""
+    added = cli(emu.data_dir, "component", "add", str(component("counters")), "--ephemeral")
+    assert added.returncode == 0 and added.stdout.strip() == "0", added.stderr
+    w = emu.worker("test", component("counters"))
+    w.invoke("rpc:counters-exports/api.{inc-global-by}", ["2"])
+    assert w.invoke("rpc:counters-exports/api.{get-global-value}", []).response == "0"
+    assert [e.kind for _, e in emu.oplog("test")].count("restart") == 1  # Golem's marker: nothing replayed
+    with pytest.raises(EmulatorError, match="ephemeral workers cannot be updated"):  # Golem refuses it too
+        w.update(emu.runtime.load(component("counters")))
+    # the same code as a durable component (another name) keeps its state: the contrast the type makes
+    durable_wasm = tmp_path / "counters-durable.wasm"
+    shutil.copyfile(component("counters"), durable_wasm)
+    durable = emu.worker("durable-1", durable_wasm)
+    durable.invoke("rpc:counters-exports/api.{inc-global-by}", ["2"])
+    assert durable.invoke("rpc:counters-exports/api.{get-global-value}", []).response == "2"
