@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,9 @@ try:
     _HOST_DELETE = raw._wasmtime_component_resource_host_delete
     _ERROR_DELETE = raw._wasmtime_error_delete
     _VAL_NEW = raw._wasmtime_component_val_new
+    _VAL_DELETE = raw._wasmtime_component_val_delete
+    _FUNC_CALL = raw._wasmtime_component_func_call
+    _POST_RETURN = raw._wasmtime_component_func_post_return
     _HOST_PTR = ctypes.POINTER(ffi.wasmtime_component_resource_host_t)
     _RESULT = ffi.WASMTIME_COMPONENT_RESULT.value
 except (ImportError, AttributeError):  # pragma: no cover - a wasmtime-py other than 50.x
@@ -233,3 +236,48 @@ def add_func(inst: wc.LinkerInstance, name: str, func: Callable[..., Any], sig: 
     if err:
         _TABLE.pop(key, None)
         raise WasmtimeError._from_ptr(err)
+
+
+def _check(error: Any) -> None:
+    """enter_wasm's error handling: a Python exception a host function raised comes out as itself."""
+    if error:
+        wrapped = WasmtimeError._from_ptr(error)
+        _enter.maybe_raise_last_exn()
+        raise wrapped
+
+
+def call_export(func: wc.Func, store: Any, args: Sequence[Any]) -> Any:
+    """``func(store, *args)`` then ``func.post_return(store)``, with the function's types read once per Func.
+
+    wasmtime-py's Func.__call__ rebuilds the function's type from C on every call (a FuncType, its parameter
+    list, its result type); a worker replaying its history calls the same export thousands of times."""
+    if _CALLBACK is None:
+        result = func(store, *args)
+        func.post_return(store)
+        return result
+    sig: Signature | None = getattr(func, "_emu_signature", None)
+    if sig is None:
+        sig = Signature.of(func.type(store))
+        func._emu_signature = sig  # type: ignore[attr-defined]
+    n = len(args)
+    if n != len(sig.params):
+        raise TypeError(f"wrong number of parameters provided: given {n}, expected {len(sig.params)}")
+    params = (ffi.wasmtime_component_val_t * n)()
+    converted = 0
+    try:
+        for ty, value in zip(sig.params, args, strict=True):
+            ty.convert_to_c(store, value, ctypes.pointer(params[converted]))
+            converted += 1
+        raw_func = ctypes.byref(func._func)
+        if sig.result is None:
+            _check(_FUNC_CALL(raw_func, store._context(), params, n, None, 0))
+            result = None
+        else:
+            space = ffi.wasmtime_component_val_t()
+            _check(_FUNC_CALL(raw_func, store._context(), params, n, ctypes.byref(space), 1))
+            result = sig.result.convert_from_c(space)
+    finally:
+        for i in range(converted):
+            _VAL_DELETE(ctypes.byref(params[i]))
+    _check(_POST_RETURN(raw_func, store._context()))
+    return result

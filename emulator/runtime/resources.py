@@ -22,6 +22,7 @@ from wasmtime.component import ResourceAny
 from emulator import values
 from emulator.errors import UsageError
 from emulator.oplog.entries import CreateResource, DescribeResource, DropResource, OplogEntry
+from emulator.runtime import fastcall
 from emulator.runtime.control import guest_running
 from emulator.wave.lexer import tokenize
 from emulator.wave.types import HandleT, WaveError, WorkerHandle
@@ -221,9 +222,7 @@ def run_export(inst: Instance, export: ExportedFunction, args: list[Any], uri: s
 def _call(inst: Instance, export: ExportedFunction, args: Sequence[Any]) -> Any:
     func = inst.func(export)
     with guest_running():  # a Ctrl-C now stops the guest at its next epoch check, not mid host call
-        result = func(inst.store, *args)
-    func.post_return(inst.store)
-    return result
+        return fastcall.call_export(func, inst.store, args)
 
 
 def _indexed_handle(inst: Instance, index: IndexedResource, uri: str, live: bool, journal: Journal) -> WorkerHandle:
