@@ -8,7 +8,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from os import PathLike
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from emulator.errors import OplogConflict, OplogError, WorkerNotFound
 from emulator.oplog import names
@@ -17,8 +19,17 @@ from emulator.oplog.entries import Create, OplogEntry
 from emulator.oplog.sqlite_base import SqliteDatabase
 
 _MAX_INDEX = 2**63 - 1
+
+
+class _SourceLacks(Exception):
+    """copy_entries: the source no longer holds every entry asked for (rolls the copy back)."""
 _READ = "SELECT idx, body FROM oplog WHERE worker = ? AND idx >= ? AND idx <= ? ORDER BY idx"
 _LAST = "SELECT MAX(idx) FROM oplog WHERE worker = ?"
+_STAMPS = "SELECT idx, timestamp FROM oplog WHERE worker = ? AND idx >= ? AND idx <= ? ORDER BY idx"
+_COPY = ("INSERT INTO oplog(worker, idx, kind, timestamp, body) SELECT worker, idx, kind, timestamp, body "
+         "FROM src.oplog WHERE worker = ? AND idx >= ? AND idx <= ?")
+_COPY_PARTS = ("INSERT INTO payloads(worker, idx, part, data) SELECT worker, idx, part, data FROM src.payloads "
+               "WHERE worker = ? AND idx >= ? AND idx <= ?")
 _PARTS = "SELECT idx, part, data FROM payloads WHERE worker = ? AND idx >= ? AND idx <= ? ORDER BY idx, part"
 
 
@@ -45,6 +56,7 @@ class OplogTables(SqliteDatabase):
         # Per worker: its created_at and its entries 1..k decoded so far (see read).
         self._decoded: dict[str, tuple[int, list[tuple[int, OplogEntry]]]] = {}
         self._decode_lock = threading.Lock()
+        self._source: Path | None = None  # the database attached as `src` by copy_entries
         super().__init__(path, readonly=readonly)
 
     def close(self) -> None:
@@ -192,6 +204,50 @@ class OplogTables(SqliteDatabase):
                     f"{first_index - 1}, found {last}); run each worker in one golem-emu process at a time"
                 )
             _insert(db, rows, parts)
+
+    def entry_timestamps(self, name: str, start: int, end: int) -> list[tuple[int, int]]:
+        """(idx, timestamp) of entries ``start..=end``, nothing decoded."""
+        return [(int(i), int(t)) for i, t in self._query(_STAMPS, (name, start, end))]
+
+    def copy_entries(self, source: Path, name: str, first: int, last: int) -> int:
+        """Append worker ``name``'s entries ``first..=last`` from the database file ``source`` as stored there
+        (byte for byte, inside SQLite: nothing is decoded) in one transaction; at ``first`` 1 the worker is
+        created. OplogConflict unless this file's last index is ``first-1``; 0 (nothing written) if
+        ``source`` no longer holds them all, else how many were copied. Replication copies this way."""
+        with self._lock:
+            if self._source != source:
+                try:
+                    if self._source is not None:
+                        self._db.execute("DETACH DATABASE src")
+                        self._source = None
+                    self._db.execute("ATTACH DATABASE ? AS src", (f"file:{quote(str(source.absolute()))}?mode=ro",))
+                except sqlite3.Error as e:
+                    raise self._error(e) from e
+                self._source = source
+        try:
+            with self._write() as db:
+                before = db.execute(_LAST, (name,)).fetchone()[0]
+                if first == 1:
+                    if before is not None or db.execute("SELECT 1 FROM workers WHERE name = ?", (name,)).fetchone():
+                        raise OplogConflict(f"worker {name!r} already exists in {self.path}")
+                    born = db.execute("INSERT INTO workers(name, created_at) SELECT worker, timestamp FROM src.oplog "
+                                      "WHERE worker = ? AND idx = 1 AND kind = 'create'", (name,))
+                    if born.rowcount != 1:
+                        raise _SourceLacks
+                elif before is None:
+                    raise WorkerNotFound(f"no worker {name!r} in {self.path}; create it before appending")
+                elif before != first - 1:
+                    raise OplogConflict(
+                        f"worker {name!r}: another process appended to its oplog (expected last index "
+                        f"{first - 1}, found {before}); run each worker in one golem-emu process at a time"
+                    )
+                copied = db.execute(_COPY, (name, first, last)).rowcount
+                if copied != last - first + 1:
+                    raise _SourceLacks
+                db.execute(_COPY_PARTS, (name, first, last))
+        except _SourceLacks:
+            return 0
+        return copied
 
     def replace_oplog(self, name: str, entries: Sequence[OplogEntry]) -> None:
         """Replace the worker's whole oplog by ``entries`` (index 1 on) in one transaction; promises stay.

@@ -24,6 +24,8 @@ __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "Crash", "OplogStore", "PromiseSt
 class OplogStore(Protocol):
     """Durable storage of every worker's oplog (indices start at 1, Create is index 1) and of promises."""
 
+    path: Path  # the database file
+
     def create_worker(self, name: str, create_entry: Create, then: Sequence[OplogEntry] = ()) -> None:
         """Create worker ``name`` with ``create_entry`` at index 1 and ``then`` after it, in one transaction;
         OplogError if it exists."""
@@ -60,6 +62,13 @@ class OplogStore(Protocol):
 
     def replace_oplog(self, name: str, entries: Sequence[OplogEntry]) -> None:
         """Replace the worker's whole oplog by ``entries`` in one transaction (failover); none deletes it."""
+
+    def entry_timestamps(self, name: str, start: int, end: int) -> list[tuple[int, int]]:
+        """(idx, timestamp) of entries ``start..=end``, nothing decoded."""
+
+    def copy_entries(self, source: Path, name: str, first: int, last: int) -> int:
+        """Append entries ``first..=last`` from the database file ``source`` as stored there (replication);
+        0 if ``source`` no longer holds them all, else how many were copied."""
 
     def create_promise(self, worker: str, idx: int) -> None:
         """Create a pending promise (SET NX: an existing promise is left alone)."""

@@ -8,12 +8,12 @@ a process killed in the middle of a delivery leaves nothing to repair: the next 
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 from emulator.errors import OplogConflict, OplogError
-from emulator.oplog.entries import Create, OplogEntry
 from emulator.oplog.replica_settings import ReplicaSettings, SettingsReader, replica_path
 from emulator.oplog.store import OplogStore, SqliteStore
 from emulator.replication.schedule import Batch, arrival_ms, deliverable
@@ -31,6 +31,9 @@ class ReplicaSet:
 
     ``committed`` records a commit of the primary as it happens; commits made by earlier processes are found
     in the primary and dated by their entries' timestamps, so a later process catches up what is due.
+    Entries travel as the primary stores them: SQLite copies the rows from the primary's file into each
+    replica's (``copy_entries``), nothing is decoded or encoded, and the process running the worker does
+    little Python work for it (SQLite runs without Python's global lock meanwhile).
     """
 
     def __init__(self, data_dir: Path, primary: OplogStore, worker: str) -> None:
@@ -41,9 +44,9 @@ class ReplicaSet:
         self.positions: dict[int, int] = {}
         self._reader = SettingsReader(data_dir)
         self._stores: dict[int, SqliteStore] = {}
+        self._files: dict[int, tuple[int, int]] = {}  # replica -> (device, inode) of the file opened
         self._batches: list[Batch] = []
         self._known = 0  # the last primary index some batch covers
-        self._entries: dict[int, OplogEntry] = {}  # read from the primary, not yet on every replica
         self._arrivals: dict[tuple[int, Batch], tuple[tuple[Any, ...], float]] = {}
         self._demands: list[tuple[int, int]] = []  # (replicas, index) that waiting oplog-commits asked for
 
@@ -66,11 +69,8 @@ class ReplicaSet:
             self._known = last  # no replicas: nothing to schedule
             return
         start = min([self._known, *self.positions.values()]) + 1
-        stamps: dict[int, float] = {}
-        for idx, entry in self.primary.read(self.worker, start, last):
-            self._entries[idx] = entry
-            if idx > self._known:
-                stamps[idx] = float(entry.timestamp)
+        stamps = {idx: float(ts) for idx, ts in self.primary.entry_timestamps(self.worker, start, last)
+                  if idx > self._known}
         # One batch per distinct timestamp: entries made in the same millisecond travel together.
         fresh = sorted(stamps)
         for n, idx in enumerate(fresh):
@@ -78,9 +78,37 @@ class ReplicaSet:
                 self.committed(idx, stamps[idx])
 
     def _reset(self) -> None:
-        self._batches, self._known, self._entries, self._arrivals = [], 0, {}, {}
+        self._batches, self._known, self._arrivals = [], 0, {}
         for r, store in self._stores.items():
             self.positions[r] = store.last_index(self.worker)
+
+    def resync(self) -> None:
+        """Forget what this set knew and read it again from the files: for a set kept while its worker was
+        not held, when another process (a failover, a later invocation, `replicas set`) may have changed
+        the primary or the replicas. A replica file replaced meanwhile is opened again."""
+        for r in list(self._stores):
+            if self._identity(r) != self._files.get(r):
+                self._stores.pop(r).close()
+                self._files.pop(r, None)
+                self.positions.pop(r, None)
+        self._reset()
+        last = self.primary.last_index(self.worker)
+        for r, store in self._stores.items():
+            if self.positions[r] > last:
+                self.positions[r] = self._ahead_of_primary(store)
+
+    def _identity(self, replica: int) -> tuple[int, int] | None:
+        try:
+            st = os.stat(replica_path(self.data_dir, replica))
+        except FileNotFoundError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def _ahead_of_primary(self, store: SqliteStore) -> int:
+        # A failover stopped before cutting this replica back: what it holds beyond the primary is another
+        # history. Copy the primary's afresh.
+        store.delete_worker(self.worker)
+        return 0
 
     # -- replicas ---------------------------------------------------------------------------------------------
 
@@ -90,17 +118,18 @@ class ReplicaSet:
         self.settings = settings
         for r in [r for r in self._stores if r > settings.count]:
             self._stores.pop(r).close()
+            self._files.pop(r, None)
             self.positions.pop(r, None)
         for r in range(1, settings.count + 1):
             if r not in self._stores:
                 store = SqliteStore(replica_path(self.data_dir, r))
                 self._stores[r] = store
+                identity = self._identity(r)
+                if identity is not None:
+                    self._files[r] = identity
                 position = store.last_index(self.worker)
                 if position > self.primary.last_index(self.worker):
-                    # Ahead of the primary: a failover stopped before cutting this replica back. What it
-                    # holds beyond the primary is another history; copy the primary's afresh.
-                    store.delete_worker(self.worker)
-                    position = 0
+                    position = self._ahead_of_primary(store)
                 self.positions[r] = position
         return settings
 
@@ -148,18 +177,10 @@ class ReplicaSet:
         return wake if self._demands else None
 
     def _deliver(self, replica: int, position: int, target: int) -> None:
-        missing = [i for i in range(position + 1, target + 1) if i not in self._entries]
-        if missing:
-            self._entries.update(self.primary.read(self.worker, missing[0], target))
-        entries = [self._entries[i] for i in range(position + 1, target + 1)]
         store = self._stores[replica]
         try:
-            if position == 0:
-                create = entries.pop(0)
-                if not isinstance(create, Create):
-                    raise OplogError(f"worker {self.worker!r}: the primary's entry 1 is not its Create entry")
-                store.create_worker(self.worker, create)
-            store.append(self.worker, max(position, 1) + 1, entries)
+            if not store.copy_entries(self.primary.path, self.worker, position + 1, target):
+                return  # the primary no longer holds them (it lost entries): the next discover starts again
         except OplogConflict:  # the replica holds another history of this name (deleted, then recreated)
             store.delete_worker(self.worker)
             self.positions[replica] = 0
@@ -176,8 +197,6 @@ class ReplicaSet:
         low = min(self.positions.values(), default=self._known)
         if self._batches and self._batches[0].last <= low:
             self._batches = [b for b in self._batches if b.last > low]
-        for idx in [i for i in self._entries if i <= low]:
-            del self._entries[idx]
         if len(self._arrivals) > 4 * len(self._batches) * max(1, len(self.positions)) + 64:
             self._arrivals = {k: v for k, v in self._arrivals.items() if k[1] in self._batches}
 

@@ -105,6 +105,8 @@ class Executor:
         self.clock: Clock = clock or RealClock()
         self.rng = random.Random()
         self.attempts = 0  # executions of the last failed invocation, for reports
+        # One per worker object, kept across its invocations (its thread and files are reused).
+        self.replicator = Replicator(worker.store, worker.name)
         self._replicator: tuple[Replicator, InterruptWatcher | None] | None = None  # while an invocation runs
 
     def run(self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool) -> InvocationResult:
@@ -117,11 +119,15 @@ class Executor:
                 held.enter_context(Lease(store, name))
                 watcher = held.enter_context(InterruptWatcher(store, name, self.engine))
                 ctrl_c = held.enter_context(CtrlC(self.engine))
-            self._replicator = (held.enter_context(Replicator(store, name)), watcher)
+            self._replicator = (held.enter_context(self.replicator.held()), watcher)
             try:
                 return self._loop(export, request, key, started, watcher, ctrl_c)
             finally:
                 self._replicator = None
+
+    def close(self) -> None:
+        """Stop the worker's replicator thread and close its files (a later invocation starts them again)."""
+        self.replicator.close()
 
     def committed(self, index: int) -> None:
         """The worker's oplog committed up to `index`: tell this process's replicator, if one runs."""

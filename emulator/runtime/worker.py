@@ -229,10 +229,12 @@ class Worker:
         return dict(self._finished)
 
     def close(self) -> None:
-        """Commit anything buffered, keep the status summary for listings, and drop the live instance."""
+        """Commit anything buffered, keep the status summary for listings, drop the live instance and stop
+        the worker's replicator."""
         self.oplog.commit()
         self.save_summary()
         self.drop_instance()
+        self.executor.close()
 
     def save_summary(self) -> None:
         """Keep the worker's status fold in the store (summary_rows.py), so listings need not fold its oplog."""

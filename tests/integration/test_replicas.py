@@ -8,15 +8,19 @@ crashed, so what had reached the replicas is decided by the schedule, not by how
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from emulator.chaos.points import COMMIT, Chaos
+from emulator.cli import cli
 from emulator.oplog import replica_settings as rs
 from emulator.oplog.entries import ExportedFunctionCompleted, ImportedFunctionInvoked
+from emulator.oplog.store import SqliteStore
 from emulator.replication.failover import fail_primary
 from emulator.replication.replica_set import now_ms
 from emulator.signals import CrashSignal
@@ -152,3 +156,45 @@ def test_on_commit_replication_holds_exactly_what_the_commit_waited_for(
         assert done.new_last == index
     response, _ = recover(data)
     assert response == '"c #1"' and http_server.count("/effect/c") == 1
+
+
+def replicator_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "replicator-w" and t.is_alive()]
+
+
+def test_one_replicator_serves_every_invocation_of_a_worker_until_it_closes(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    configure(data, count=2, lag_ms=0)
+    with Emulator(data) as emu:
+        worker = emu.worker("w", guest("replicated"))
+        worker.invoke("commit", ["2"])
+        first = replicator_threads()
+        assert len(first) == 1  # kept for the next invocation, with its files open
+        worker.invoke("commit", ["2"])
+        assert replicator_threads() == first
+        worker.close()
+        assert replicator_threads() == []
+
+
+def test_a_kept_replicator_rereads_replica_files_replaced_between_invocations(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    configure(data, count=2, lag_ms=0)
+    waits: list[Any] = []
+    with Emulator(data) as emu:
+        worker = emu.worker("w", guest("replicated"))
+        worker.on_replica_wait = lambda *args: waits.append(args)
+        worker.invoke("commit", ["2"])
+        # Between invocations, another process drops both replicas (their files go) and adds them back.
+        runner = CliRunner()
+        for count in ("0", "2"):
+            done = runner.invoke(cli, ["--data-dir", str(data), "replicas", "set", "--count", count])
+            assert done.exit_code == 0, done.output
+        assert all(not rs.replica_path(data, r).exists() for r in (1, 2))
+        worker.invoke("commit", ["2"])
+        _, index, _, positions = waits[-1]
+        assert set(positions) == {1, 2} and min(positions.values()) >= index
+        primary = emu.oplog("w")
+    for r in (1, 2):  # the files now in the data dir, not the ones the replicator had open before
+        with SqliteStore.open_readonly(rs.replica_path(data, r)) as replica:
+            held = replica.read("w")
+            assert len(held) >= index and held == primary[:len(held)]

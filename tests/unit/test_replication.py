@@ -6,14 +6,15 @@ Every test passes the moment explicitly (wall-clock ms), so nothing here sleeps 
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from emulator.errors import OplogError, UsageError
+from emulator.errors import OplogConflict, OplogError, UsageError
 from emulator.oplog import Oplog, SqliteStore
 from emulator.oplog import replica_settings as rs
-from emulator.oplog.entries import Create, Log
+from emulator.oplog.entries import READ_REMOTE, Create, ImportedFunctionInvoked, Log
 from emulator.replication.failover import fail_primary
 from emulator.replication.replica_set import ReplicaSet, catch_up
 from emulator.replication.schedule import Batch, arrival_ms, deliverable
@@ -140,6 +141,50 @@ def test_replicas_receive_what_is_due_and_nothing_more(data: Path) -> None:
     with SqliteStore(rs.replica_path(data, 1)) as replica:
         assert replica.read("w") == primary.read("w")
         assert replica._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def rows(path: Path, table: str) -> list[tuple[object, ...]]:
+    """Every row of a table of a SQLite file, as stored."""
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+    finally:
+        db.close()
+
+
+def test_a_copy_holds_the_primarys_rows_byte_for_byte(data: Path) -> None:
+    primary = primary_with(data, [T0 + 1, T0 + 2])
+    big = ImportedFunctionInvoked(function_name="http::get", request={"u": 1}, response={"body": "y" * 100_000},
+                                  function_type=READ_REMOTE, timestamp=int(T0) + 3)
+    Oplog(primary, "w").add_and_commit(big)  # stored out of line: a row in `payloads` as well
+    replica = SqliteStore(data / "replica.db")
+    try:
+        assert replica.copy_entries(primary.path, "w", 1, 2) == 2  # creates the worker
+        assert replica.copy_entries(primary.path, "w", 3, 4) == 2
+        for table in ("oplog", "payloads"):
+            assert rows(replica.path, table) == rows(primary.path, table) and rows(primary.path, table)
+        assert replica.read("w") == primary.read("w")
+        assert rows(replica.path, "workers") == [("w", int(T0))]  # created when its Create entry was
+        with pytest.raises(OplogConflict):
+            replica.copy_entries(primary.path, "w", 3, 4)  # it holds them already
+        with pytest.raises(OplogConflict):
+            replica.copy_entries(primary.path, "w", 1, 1)
+    finally:
+        replica.close()
+        primary.close()
+
+
+def test_a_copy_of_entries_the_primary_lost_writes_nothing(data: Path) -> None:
+    primary = primary_with(data, [T0, T0])
+    replica = SqliteStore(data / "replica.db")
+    try:
+        assert replica.copy_entries(primary.path, "w", 1, 2) == 2
+        assert replica.copy_entries(primary.path, "w", 3, 9) == 0  # entries 4..9 were never on the primary
+        assert replica.last_index("w") == 2
+        assert replica.copy_entries(primary.path, "x", 1, 1) == 0 and not replica.has_worker("x")
+    finally:
+        replica.close()
+        primary.close()
 
 
 def test_commits_told_as_they_happen_are_dated_by_the_commit(data: Path) -> None:
