@@ -66,7 +66,7 @@ _SOURCES: dict[str, tuple[tuple[tuple[str, str], ...], str | None]] = {
     "wasi:blobstore/blobstore": ((("blobstore.interfaces", "BLOBSTORE_FUNCTIONS"),), None),
     "wasi:blobstore/container": ((("blobstore.interfaces", "CONTAINER_FUNCTIONS"),),
                                  "wasi:blobstore object name streams"),
-    # wasi:http client side, durable as Golem's (semantics §6.1); serving HTTP traps as not supported.
+    # wasi:http client side, durable as Golem's (semantics §6.1); the server side serves golem:http/incoming-handler.
     "wasi:http/types": ((("http.interfaces", "TYPES"),), SERVER_SIDE),
     "wasi:http/outgoing-handler": ((("http.interfaces", "OUTGOING_HANDLER"),), None),
 }

@@ -60,6 +60,7 @@ class ExportedFunction:
     result: Any | None
     drop: bool = False  # `[drop]resource`: no guest function, the worker drops the resource (resources.py)
     indexed: Any = None  # resources.IndexedResource for `counter("c1").inc-by`: the handle is passed for the caller
+    bridge: ExportedFunction | None = None  # golem:http/incoming-handler.{handle}: the wasi:http export it calls
 
 
 @dataclass

@@ -21,6 +21,7 @@ from wasmtime.component import ResourceAny
 
 from emulator import values
 from emulator.errors import UsageError
+from emulator.host.http import serving
 from emulator.oplog.entries import CreateResource, DescribeResource, DropResource, OplogEntry
 from emulator.runtime import fastcall
 from emulator.runtime.control import guest_running
@@ -109,6 +110,8 @@ def _split_params(text: str) -> list[str]:
 
 def resolve(exports: dict[str, ExportedFunction], name: str) -> ExportedFunction | None:
     """The export an invocation name names in Golem's resource syntax; None if it is not such a name."""
+    if name == serving.FUNCTION_NAME:
+        return _http_bridge(exports)
     split = _split(name)
     if split is None:
         return None
@@ -135,6 +138,18 @@ def resolve(exports: dict[str, ExportedFunction], name: str) -> ExportedFunction
         return _drop(exports, iface, resource)
     return exports.get(f"{iface}.{{[method]{resource}.{member}}}") or exports.get(
         f"{iface}.{{[static]{resource}.{member}}}")
+
+
+def _http_bridge(exports: dict[str, ExportedFunction]) -> ExportedFunction | None:
+    """Golem's virtual export of a component that exports wasi:http/incoming-handler: a record in, a record out."""
+    from emulator.runtime.engine import ExportedFunction
+
+    handler = next((e for e in exports.values() if e.interface in serving.HANDLER_INTERFACES and e.func == "handle"),
+                   None)
+    if handler is None:
+        return None
+    return ExportedFunction(serving.FUNCTION_NAME, "golem:http/incoming-handler", "handle",
+                            (("request", serving.REQUEST_T),), serving.RESPONSE_T, bridge=handler)
 
 
 def _interface(exports: dict[str, ExportedFunction], site: str) -> str | None:
@@ -193,6 +208,9 @@ def run_export(inst: Instance, export: ExportedFunction, args: list[Any], uri: s
     """Call the guest for one invocation: an indexed resource is found or constructed first, a handle
     argument becomes the resource the instance keeps, a returned resource a handle. Resource hints go to
     `journal` (the oplog) while live, in the order Golem writes them."""
+    if export.bridge is not None:  # golem:http/incoming-handler.{handle} (serving.py)
+        bridge = export.bridge
+        return serving.serve(inst.ctx, lambda *handles: _call(inst, bridge, handles), args[0])
     table, live = inst.resources, inst.ctx.replay.is_live()
     params = export.params
     if export.indexed is not None:

@@ -4,7 +4,7 @@
 leave. On replay the recorded bracket decides: complete -> the response is served from the oplog and nothing
 is sent; unfinished -> re-sent live after a Jump (idempotence on) or the worker fails (idempotence off), both
 inside Durability.begin_function. Server-side resources (incoming-request, outgoing-response,
-response-outparam) are left to the linker's "not supported yet" trap: a guest only calls them when serving.
+response-outparam) serve `golem:http/incoming-handler.{handle}` invocations (serving.py).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from emulator.host.context import HostContext
 from emulator.host.http import fields as wasi_http_fields
 from emulator.host.http import requests as wasi_http_requests
 from emulator.host.http import responses as wasi_http_responses
+from emulator.host.http import serving as wasi_http_serving
 from emulator.host.http.call import HttpCall
 from emulator.host.http.client import Timeouts
 from emulator.host.http.requests import OutgoingRequest, RequestOptions
@@ -48,4 +49,5 @@ TYPES: dict[str, Callable[..., Any]] = {
     **wasi_http_fields.FUNCTIONS,
     **wasi_http_requests.FUNCTIONS,
     **wasi_http_responses.FUNCTIONS,
+    **wasi_http_serving.FUNCTIONS,  # server side; shared names dispatch on the object (serving.py)
 }
