@@ -88,8 +88,12 @@ def current_component(entries: Sequence[OplogEntry]) -> tuple[str, str]:
     create = entries[0]
     assert isinstance(create, Create)
     current = create.component, create.component_hash
+    kind = SuccessfulUpdate.kind
+    updates = [(idx, e) for idx, e in enumerate(entries, start=1) if e.kind == kind]
+    if not updates:  # the common case: no need to work out the skipped regions
+        return current
     skipped = SkippedRegions.from_entries(entries)
-    for idx, entry in enumerate(entries, start=1):
+    for idx, entry in updates:
         if isinstance(entry, SuccessfulUpdate) and not skipped.contains(idx):
             current = entry.target_component, entry.target_hash
     return current

@@ -156,8 +156,9 @@ class RetryCounter:
 def fold(s: WorkerSummary, entries: Sequence[OplogEntry], first: int, skipped: SkippedRegions) -> None:
     """Fold `entries` (the first at index `first`) into `s`."""
     retries = RetryCounter(s.trailing_errors, s.retried_region)  # regions begun before `first`: not seen
+    none_skipped = skipped.is_empty()
     for idx, entry in enumerate(entries, start=first):
-        is_skipped = skipped.contains(idx)
+        is_skipped = not none_skipped and skipped.contains(idx)
         retries.feed_entry(idx, entry, is_skipped)
         s.trailing_errors, s.retried_region = retries.errors, retries.region
         if is_skipped:
