@@ -122,6 +122,11 @@ class Executor:
             self._replicator = (held.enter_context(self.replicator.held()), watcher)
             try:
                 return self._loop(export, request, key, started, watcher, ctrl_c)
+            except BaseException:
+                # A crash (or a failure the caller sees) ends the replicator's thread, as it ends with a process
+                # that dies: nothing is left running for a worker object that may never be closed.
+                held.callback(self.replicator.close)
+                raise
             finally:
                 self._replicator = None
 

@@ -199,3 +199,14 @@ def test_a_kept_replicator_rereads_replica_files_replaced_between_invocations(tm
         with SqliteStore.open_readonly(rs.replica_path(data, r)) as replica:
             held = replica.read("w")
             assert len(held) >= index and held == primary[:len(held)]
+
+
+def test_a_crash_ends_the_replicator_with_the_process_it_stands_for(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    configure(data, count=2, lag_ms=0)
+    earlier = set(replicator_threads())
+    plan = CrashWhen(lambda detail: detail == "exported-function-completed")
+    with Emulator(data, plan) as emu, pytest.raises(CrashSignal):
+        emu.worker("w", guest("replicated")).invoke("commit", ["2"])
+    assert plan.moment is not None
+    assert set(replicator_threads()) - earlier == set()  # the worker object was never closed (it crashed)
