@@ -4,12 +4,11 @@
 A scenario is a function that drives workers through an Emulator with fixed idempotency keys, as a client
 that retries after a crash would. The crash-free run records the crash points, the results and the requests;
 each trial is then independent (its own data directory, a simulated network answering from the recording
-unless `live`), so trials run in parallel in forked processes that share the loaded component.
+unless `live`), so trials run in parallel in forked processes that share the loaded component (parallel.py).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import random
 import shutil
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from emulator.chaos.harness import Emulator
 from emulator.chaos.network import FAULTS, Network
+from emulator.chaos.parallel import run_parallel
 from emulator.chaos.points import Chaos, CrashPoint, select
 from emulator.chaos.rules import diagnose_failure
 from emulator.chaos.snapshots import Snapshots
@@ -159,37 +159,26 @@ def plan_trials(
     return [(Crash(p.name), *(extras(p) if extras else ())) for p in chosen], sampled
 
 
-_JOB: Job | None = None  # the job a forked pool process runs (inherited, never pickled)
-_PLANS: list[tuple[Perturbation, ...]] = []
-
-
-def _run_index(i: int) -> TrialResult:
-    assert _JOB is not None
-    return run_trial(_JOB, _PLANS[i])
-
-
 def run_trials(job: Job, plans: list[tuple[Perturbation, ...]], jobs: int = 1,
                progress: Callable[[TrialResult], None] | None = None) -> list[TrialResult]:
-    """Run every trial, in `jobs` forked processes when more than one; results in plan order."""
-    global _JOB, _PLANS
+    """Run every trial, in `jobs` processes (forked from this one, which runs trials too); results in plan
+    order."""
     results: list[TrialResult | None] = [None] * len(plans)
+
+    def done(i: int, result: TrialResult) -> None:
+        results[i] = result
+        if progress:
+            progress(result)
+
     if jobs <= 1 or len(plans) <= 1:
         for i, plan in enumerate(plans):
-            results[i] = run_trial(job, plan)
-            if progress:
-                progress(results[i])  # type: ignore[arg-type]
-        return [r for r in results if r is not None]
-    _JOB, _PLANS = job, plans
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            chunk = max(1, min(8, len(plans) // (jobs * 4)))
-            for i, r in zip(range(len(plans)), pool.imap(_run_index, range(len(plans)), chunksize=chunk),
-                            strict=True):
-                results[i] = r
-                if progress:
-                    progress(r)
-    finally:
-        _JOB, _PLANS = None, []
+            done(i, run_trial(job, plan))
+    else:
+        run_parallel(lambda plan: run_trial(job, plan), plans, min(jobs, len(plans)), done)
+    missing = [plans[i] for i, r in enumerate(results) if r is None]
+    if missing:
+        names = ", ".join("+".join(p.name for p in plan) for plan in missing[:5])
+        raise EmulatorError(f"{len(missing)} trials were lost with a trial process that died: {names}")
     return [r for r in results if r is not None]
 
 
