@@ -92,12 +92,17 @@ def stream_result(ctx: HostContext, op: Callable[[], Any]) -> Variant:
     """Run a stream operation; its value as ok, or the `stream-error` it ended with as err."""
     try:
         return ok(op())
-    except StreamClosed:
+    except (StreamClosed, StreamFailed) as e:
+        return stream_error(ctx, e)
+
+
+def stream_error(ctx: HostContext, e: StreamClosed | StreamFailed) -> Variant:
+    """The `stream-error` a failed stream operation returns."""
+    if isinstance(e, StreamClosed):
         return err(case("closed"))
-    except StreamFailed as e:
-        # A stream may attach its own error resource (HTTP bodies do, so http-error-code can read it back).
-        error = getattr(e, "io_error", None) or IoError(str(e) or "stream operation failed")
-        return err(case("last-operation-failed", res.own(ctx, "error", error)))
+    # A stream may attach its own error resource (HTTP bodies do, so http-error-code can read it back).
+    error = getattr(e, "io_error", None) or IoError(str(e) or "stream operation failed")
+    return err(case("last-operation-failed", res.own(ctx, "error", error)))
 
 
 def _in(ctx: HostContext, handle: Any) -> InputStream:
@@ -134,14 +139,21 @@ def input_subscribe(ctx: HostContext, handle: Any) -> Any:
     return res.own(ctx, "pollable", _in(ctx, handle).subscribe())
 
 
+# check-write, write and flush are the three calls of every line a guest prints: no closure per call.
+
 def check_write(ctx: HostContext, handle: Any) -> Variant:
-    s = _out(ctx, handle)
-    return stream_result(ctx, s.check_write)
+    try:
+        return ok(_out(ctx, handle).check_write())
+    except (StreamClosed, StreamFailed) as e:
+        return stream_error(ctx, e)
 
 
 def write(ctx: HostContext, handle: Any, contents: bytes) -> Variant:
-    s = _out(ctx, handle)
-    return stream_result(ctx, lambda: s.write(contents))
+    try:
+        _out(ctx, handle).write(contents)
+    except (StreamClosed, StreamFailed) as e:
+        return stream_error(ctx, e)
+    return ok()
 
 
 def blocking_write_and_flush(ctx: HostContext, handle: Any, contents: bytes) -> Variant:
@@ -154,7 +166,11 @@ def flush(ctx: HostContext, handle: Any) -> Variant:
 
 
 def blocking_flush(ctx: HostContext, handle: Any) -> Variant:
-    return stream_result(ctx, _out(ctx, handle).blocking_flush)
+    try:
+        _out(ctx, handle).blocking_flush()
+    except (StreamClosed, StreamFailed) as e:
+        return stream_error(ctx, e)
+    return ok()
 
 
 def output_subscribe(ctx: HostContext, handle: Any) -> Any:
