@@ -4,7 +4,8 @@ One replicator per worker object, kept across its invocations: its thread and it
 and each replica file) outlive an invocation, so a commit's wait costs the lag and the copy, not a thread start
 and four SQLite opens. It delivers only while the worker is held (``held()``: an invocation, its replay and
 retries); between invocations it is paused, since another process may hold the worker then, and after
-``_IDLE_S`` paused it closes its files and its thread ends (the next invocation starts one again).
+``_IDLE_S`` paused it closes its files and its thread ends (the next invocation starts one again); the
+executor closes it at once when an invocation crashes or fails, as the thread would die with its process.
 
 It sleeps until the next delivery is due, and a commit wakes it only when that commit could arrive earlier
 (a lag of 0 ms: at once). ``wait`` is what ``oplog-commit(n)`` blocks in: it returns as soon as enough replicas
