@@ -58,8 +58,12 @@ class ReplicaSet:
             self._batches.append(Batch(index, at_ms))
             self._known = index
 
-    def discover(self) -> None:
-        """Find commits this process was not told about (an earlier or another process made them)."""
+    def discover(self, live: float | None = None) -> None:
+        """Find commits this process was not told about (an earlier or another process made them).
+
+        With ``live`` (ms), this process holds the worker and tells each commit as it makes it: one it finds
+        first (it was made while this step ran) is dated ``live``, never earlier than it happened.
+        """
         last = self.primary.last_index(self.worker)
         if last < self._known:  # the primary lost entries (failover, deletion): start again from it
             self._reset()
@@ -67,6 +71,9 @@ class ReplicaSet:
             return
         if not self.positions:
             self._known = last  # no replicas: nothing to schedule
+            return
+        if live is not None and self._known:
+            self.committed(last, live)
             return
         start = min([self._known, *self.positions.values()]) + 1
         stamps = {idx: float(ts) for idx, ts in self.primary.entry_timestamps(self.worker, start, last)
@@ -133,12 +140,13 @@ class ReplicaSet:
                 self.positions[r] = position
         return settings
 
-    def step(self, now: float) -> float | None:
-        """Deliver to each replica what has reached it by ``now``; ms of the next arrival, if any."""
+    def step(self, now: float, live: bool = False) -> float | None:
+        """Deliver to each replica what has reached it by ``now``; ms of the next arrival, if any. ``live``:
+        this process holds the worker and tells its commits (see ``discover``)."""
         settings = self.refresh_settings()
         if not settings.count:
             return None
-        self.discover()
+        self.discover(now if live else None)
         if settings.on_commit_only:
             return self._serve_demands(now)
         wake: float | None = None

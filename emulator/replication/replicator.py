@@ -184,7 +184,7 @@ class Replicator:
                     replicas.committed(index, at)
                 for wanted, index in demands:
                     replicas.demand(wanted, index)
-                wake = replicas.step(now_ms())
+                wake = replicas.step(now_ms(), live=not resync)  # after a resync: catch up by entry timestamps
                 with self._cond:
                     self._busy = False
                     self._positions = dict(replicas.positions)

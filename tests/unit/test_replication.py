@@ -201,6 +201,19 @@ def test_commits_told_as_they_happen_are_dated_by_the_commit(data: Path) -> None
         replicas.close()
 
 
+def test_a_holder_dates_a_commit_it_finds_by_when_it_found_it(data: Path) -> None:
+    primary = primary_with(data, [T0])
+    configure(data, count=1, lag_min_ms=50, lag_max_ms=50)
+    replicas = ReplicaSet(data, primary, "w")
+    try:
+        assert replicas.step(T0 + 50) is None and replicas.positions == {1: 2}  # caught up by entry timestamps
+        Oplog(primary, "w").add_and_commit(log(3, T0))  # committed while the step ran, not yet told
+        assert replicas.step(T0 + 500, live=True) == T0 + 550 and replicas.positions == {1: 2}
+        assert replicas.step(T0 + 550, live=True) is None and replicas.positions == {1: 3}
+    finally:
+        replicas.close()
+
+
 def test_the_store_reports_each_replica_file(data: Path) -> None:
     primary = primary_with(data, [T0 + 10, T0 + 500])
     configure(data, count=2, lag_min_ms=5, lag_max_ms=5, partitions={2: 1e15})  # partitioned for ever
