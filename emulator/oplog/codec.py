@@ -95,19 +95,21 @@ def _loads(text: str) -> Any:
 
 def _has_float(v: Any) -> bool:
     t = type(v)
-    if t is int or t is str or v is None or t is bool:
-        return False
     if t is dict:
-        for x in v.values():
-            if _has_float(x):
-                return True
+        items: Any = v.values()
+    elif t is list or t is tuple:
+        items = v
+    elif t is int or t is str or v is None or t is bool:
         return False
-    if t is list or t is tuple:
-        for x in v:
-            if _has_float(x):
-                return True
-        return False
-    return not isinstance(v, str | int)  # a float, or anything else: the json module's way (or its error)
+    else:
+        return not isinstance(v, str | int)  # a float, or anything else: the json module's way (or its error)
+    for x in items:  # scalars inline: most of a body's values are strings and integers
+        tx = type(x)
+        if tx is str or tx is int or x is None or tx is bool:
+            continue
+        if _has_float(x):
+            return True
+    return False
 
 
 _SHARED_FUNCTION_TYPES = {
