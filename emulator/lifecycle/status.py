@@ -157,8 +157,30 @@ def fold(s: WorkerSummary, entries: Sequence[OplogEntry], first: int, skipped: S
     """Fold `entries` (the first at index `first`) into `s`."""
     retries = RetryCounter(s.trailing_errors, s.retried_region)  # regions begun before `first`: not seen
     none_skipped = skipped.is_empty()
+    invoked, completed = EntryKind.EXPORTED_FUNCTION_INVOKED, EntryKind.EXPORTED_FUNCTION_COMPLETED
+    running, idle = WorkerStatus.RUNNING, WorkerStatus.IDLE  # status_after of each
     for idx, entry in enumerate(entries, start=first):
         is_skipped = not none_skipped and skipped.contains(idx)
+        kind = entry.kind
+        if not is_skipped and (kind is invoked or kind is completed):
+            # Most of an oplog, folded without the general dispatch below (the same effect): an invocation's
+            # start or end is progress for the retry counter and sets the status.
+            retries.errors, retries.region = 0, None
+            s.trailing_errors, s.retried_region = 0, None
+            if kind is invoked:
+                assert isinstance(entry, ExportedFunctionInvoked)
+                s.status = running
+                s.invocations[entry.idempotency_key] = Outcome(entry.function_name, entry.request)
+                s.open_key = entry.idempotency_key
+            else:
+                assert isinstance(entry, ExportedFunctionCompleted)
+                s.status = idle
+                if s.open_key is not None:
+                    started = s.invocations[s.open_key]
+                    s.invocations[s.open_key] = Outcome(started.function_name, started.request, idx,
+                                                        entry.response)
+                s.open_key = None
+            continue
         retries.feed_entry(idx, entry, is_skipped)
         s.trailing_errors, s.retried_region = retries.errors, retries.region
         if is_skipped:
