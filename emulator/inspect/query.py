@@ -7,7 +7,9 @@ first: NOT, AND, OR, juxtaposition.
 
 What a clause without a field matches: the entry's kind names (``imported-function-invoked``,
 ``importedfunctioninvoked``, ``imported-function``), and every field value except the timestamp: function names,
-idempotency keys, request and response values (all leaves of the JSON), log messages, error text. Fields:
+idempotency keys, request and response values (all leaves of the JSON), log messages, error text. An exported
+function's arguments and result (WAVE text) are searched by their structure, as Golem searches them
+(wave_leaves.py: no field names, a result under `0`, an argument's record fields under any field path). Fields:
 
 * ``kind:`` (also ``type:``) compares with the kind names exactly (``kind:create`` is not ``create-resource``);
 * ``index:`` (also ``idx:``) takes ``N``, ``N..M``, ``N..`` or ``..M``;
@@ -25,7 +27,14 @@ from functools import cache
 from typing import Any
 
 from emulator.errors import UsageError
-from emulator.oplog.entries import DurableFunctionType, OplogEntry
+from emulator.inspect import wave_leaves
+from emulator.oplog.entries import (
+    DurableFunctionType,
+    ExportedFunctionCompleted,
+    ExportedFunctionInvoked,
+    OplogEntry,
+    PendingWorkerInvocation,
+)
 
 __all__ = ["Query", "QueryError", "kind_names", "parse"]
 
@@ -322,7 +331,13 @@ def leaves(entry: OplogEntry) -> Iterator[tuple[tuple[str, ...], str]]:
     """Every searchable (path, text) of an entry; paths are lower-case kebab-case field names and value keys."""
     for attr, key in _field_names(type(entry)):
         value = getattr(entry, attr)
-        if key == "env":  # pairs: the name under env, the value under env.NAME
+        if key == "request" and isinstance(entry, ExportedFunctionInvoked | PendingWorkerInvocation):
+            for arg in value:  # WAVE texts, searched as Golem searches the values (wave_leaves.py)
+                yield from (((key, *p), t) for p, t in wave_leaves.leaves(arg, ()))
+        elif key == "response" and isinstance(entry, ExportedFunctionCompleted):
+            if value is not None:  # Golem's result is the tuple of the function's results
+                yield from (((key, *p), t) for p, t in wave_leaves.leaves(value, ("0",)))
+        elif key == "env":  # pairs: the name under env, the value under env.NAME
             for name, val in value:
                 yield (key,), name
                 yield (key, name.lower()), val
@@ -367,4 +382,5 @@ def _match_leaf(leaf: _Leaf, index: int, entry: OplogEntry, path: tuple[str, ...
     if head in _INDEX_FIELDS:
         return _in_range(leaf.value, index)
     path = (_FIELD_ALIASES.get(head, head), *path[1:])
-    return any(leaf.test(text) for p, text in leaves(entry) if p == path or p[1:] == path)
+    return any(leaf.test(text) for p, text in leaves(entry)
+               if p == path or p[1:] == path or p[1:] == (wave_leaves.ANY,))
