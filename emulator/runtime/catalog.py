@@ -66,8 +66,10 @@ def worker_row(store: Store, name: str) -> dict[str, Any]:
 def version_of(store: Store, name: str, create: Create, current_hash: str) -> int:
     """The component version a worker runs: the one it was created at while it runs that code and was never
     updated, else the latest version registered with the code it runs now (an update, a rebuild)."""
+    version = store.component_version(create.component, current_hash)
+    if version is None or version == create.component_version:
+        return create.component_version  # both rules give the creation version: no need to look for updates
     if current_hash == create.component_hash and not store.read_kinds(name, [EntryKind.SUCCESSFUL_UPDATE],
                                                                       last=True):
         return create.component_version
-    version = store.component_version(create.component, current_hash)
-    return create.component_version if version is None else version
+    return version
