@@ -17,12 +17,12 @@ from emulator.lifecycle.status import WorkerSummary, summarize
 from emulator.oplog import names
 from emulator.oplog.entries import OplogEntry
 from emulator.oplog.store import SqliteStore
-from emulator.runtime import initial_files
+from emulator.runtime import initial_files, invocation_queue
 from emulator.runtime.catalog import page_workers
 from emulator.runtime.component_files import cache_dir
 from emulator.runtime.engine import Runtime
 from emulator.runtime.executor import InvocationResult
-from emulator.runtime.worker import Worker, keep_component, new_worker_name
+from emulator.runtime.worker import Worker, keep_component, new_worker_name, prepare_call
 
 _RUNTIMES: dict[str, Runtime] = {}
 
@@ -107,6 +107,18 @@ class Emulator:
         if not self.store.has_worker(name):
             raise UsageError(f"no worker named {name!r}")
         return names.sandbox_dir(self.data_dir, name)
+
+    def enqueue(self, name: str, function: str, args: Sequence[str], idempotency_key: str | None = None) -> str:
+        """Golem's invoke without awaiting: queue a call of existing worker `name` behind what it is busy with
+        (suspended, interrupted, running elsewhere); it runs when the worker next runs. Returns its key."""
+        w = self.existing(name)
+        call = prepare_call(w.loaded, function, args)
+        return invocation_queue.enqueue_call(w, call.export.name, call.request, idempotency_key)
+
+    def cancel(self, name: str, idempotency_key: str) -> bool:
+        """Golem's cancel-invocation: True if the call was waiting in the queue, False if it already ran; a
+        UsageError for a key the worker never had."""
+        return invocation_queue.cancel(self.existing(name), idempotency_key)
 
     def delete(self, name: str) -> None:
         """Delete worker `name` (Golem's delete-worker): its oplog, promises, lease and sandbox files go; a

@@ -16,6 +16,8 @@ from emulator.errors import EmulatorError, UsageError
 # module is imported only when it runs, so `golem-emu --help` imports neither wasmtime nor the HTTP stack.
 # tests/cli/test_help.py checks this table against the modules.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "cancel": ("invoke", "Cancel a queued invocation by its idempotency key: true if it was waiting, false if it "
+                         "already ran."),
     "component": ("components", "Component versions, as update-worker from a guest refers to them."),
     "exports": ("components", "List the functions a component exports, with their WIT signatures."),
     "delete": ("manage", "Delete a worker: its oplog, promises and files; a new worker of that name starts afresh."),

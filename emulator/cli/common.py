@@ -225,7 +225,7 @@ class Printable(Protocol):
 def print_result(result: Printable, *, quiet_output: bool = True) -> None:
     if result.output and not quiet_output:
         err_console.print(result.output.rstrip("\n"), style="dim", markup=False, highlight=False)
-    if result.status in ("suspended", "interrupted", "exited"):
+    if result.status in ("suspended", "interrupted", "exited", "queued"):
         err_console.print(f"[yellow]worker {result.status}:[/] {result.detail}")
         err_console.print(f"idempotency key: {result.idempotency_key} (see `golem-emu result WORKER KEY`)")
         return

@@ -25,6 +25,7 @@ from emulator.cli.common import (
 from emulator.errors import UsageError
 
 if TYPE_CHECKING:
+    from emulator.runtime.worker import PreparedCall, Worker
     from emulator.server.client import RemoteResult
 
 # oplog.kinds.Semantics' values (tests/cli/test_serve.py checks): spelled out so that an invocation that goes
@@ -48,12 +49,15 @@ SEMANTICS = ("golem-1.1", "golem-1.2")
 @click.option("--show-crash-points", is_flag=True,
               help="List the crash points this invocation passed (for GOLEM_EMU_CRASH_AT=N) on stderr.")
 @click.option("--no-server", is_flag=True, help="Run here even when `golem-emu serve` runs for the data dir.")
+@click.option("--enqueue", is_flag=True,
+              help="Golem's invoke without awaiting: queue the call behind what the worker is busy with (running "
+                   "elsewhere, suspended, interrupted) and print its key; an idle worker runs its queue at once.")
 @click.argument("function")
 @click.argument("args", nargs=-1)
 @click.pass_obj
 def invoke(env: Env, component: Path, worker_name: str | None, env_pairs: tuple[str, ...], worker_args: tuple[str, ...],
            idempotency_key: str | None, semantics: str | None, no_wait: bool, wait_promise: bool,
-           show_crash_points: bool, no_server: bool, function: str, args: tuple[str, ...]) -> None:
+           show_crash_points: bool, no_server: bool, enqueue: bool, function: str, args: tuple[str, ...]) -> None:
     """Invoke FUNCTION of a worker with WAVE ARGS; print the result in WAVE.
 
     When `golem-emu serve` runs for the data dir, the invocation runs there, on the worker's warm instance."""
@@ -63,7 +67,7 @@ def invoke(env: Env, component: Path, worker_name: str | None, env_pairs: tuple[
         worker_name = str(uuid.uuid4())  # as runtime.worker.new_worker_name, without importing the runtime
         err_console.print(f"new worker {worker_name}", soft_wrap=True)
     # --wait and crash injection stay in this process: a crash point kills the process it is reached in.
-    if not (no_server or wait_promise or show_crash_points or os.environ.get("GOLEM_EMU_CRASH_AT")):
+    if not (no_server or enqueue or wait_promise or show_crash_points or os.environ.get("GOLEM_EMU_CRASH_AT")):
         idempotency_key = idempotency_key or str(uuid.uuid4())  # ours, so a local retry continues the same call
         served = _through_server(env, {
             "component": str(component.absolute()), "worker": worker_name, "function": function, "args": list(args),
@@ -84,6 +88,9 @@ def invoke(env: Env, component: Path, worker_name: str | None, env_pairs: tuple[
                                args=worker_args, semantics=semantics, chaos=plan,
                                clock=VirtualClock() if no_wait else None, components_dir=env.components_dir))
     try:
+        if enqueue:
+            _enqueue(env, worker, call, idempotency_key)
+            return
         result = worker.invoke_prepared(call, idempotency_key)
         while wait_promise and result.status == "suspended" and result.promise is not None:
             with Lease(env.store, worker_name):  # so that `promise complete` leaves the resuming to us
@@ -98,6 +105,24 @@ def invoke(env: Env, component: Path, worker_name: str | None, env_pairs: tuple[
             for point in plan.points:
                 click.echo(point.describe(), err=True)  # whole lines whatever the terminal width
     print_result(result)
+
+
+def _enqueue(env: Env, worker: Worker, call: PreparedCall, key: str | None) -> None:
+    from emulator.lifecycle.leases import running_pid
+    from emulator.lifecycle.status import WorkerStatus
+    from emulator.runtime import invocation_queue
+
+    key = invocation_queue.enqueue_call(worker, call.export.name, call.request, key)
+    summary = worker.summary()
+    if summary.status == WorkerStatus.IDLE and running_pid(env.store, worker.name) is None:
+        worker.resume()  # nothing holds the worker up: it runs its queue now, as Golem's would
+        outcome = invocation_queue.outcome(worker, key)
+        if outcome.status == "completed":
+            print_result(outcome)
+            return
+    err_console.print(f"queued invocation {key} of worker {worker.name} ({summary.status}); `golem-emu result "
+                      f"{worker.name} {key}` tells its result once it ran", soft_wrap=True)
+    click.echo(key)
 
 
 def _through_server(env: Env, body: dict[str, object]) -> RemoteResult | None:
@@ -146,6 +171,10 @@ def result(env: Env, worker_name: str, key: str) -> None:
 
     summary = summarize([e for _, e in store.iter_entries(worker_name)])
     outcome = summary.invocations.get(key)
+    if outcome is None and key in (k for k, _, _ in store.queued(worker_name)):
+        err_console.print(f"invocation {key} is waiting in worker {worker_name}'s queue; the worker is "
+                          f"{summary.status}")
+        sys.exit(3)
     if outcome is None:
         raise UsageError(f"worker {worker_name} has no invocation with idempotency key {key!r}")
     if outcome.completed_at is None:
@@ -195,4 +224,26 @@ def _await_completion(env: Env, worker: str, index: int) -> None:
         time.sleep(0.1)
 
 
-COMMANDS = [invoke, resume, result, interrupt]
+@click.command()
+@click.argument("worker_name", metavar="WORKER", callback=checked_name)
+@click.argument("key", metavar="KEY")
+@click.pass_obj
+def cancel(env: Env, worker_name: str, key: str) -> None:
+    """Cancel a queued invocation by its idempotency key: true if it was waiting, false if it already ran."""
+    from emulator.lifecycle.status import summarize
+    from emulator.runtime import invocation_queue
+
+    with env.readonly_store() as store:  # bad input leaves the database file exactly as it was
+        if not store.has_worker(worker_name):
+            raise UsageError(f"no worker named {worker_name!r} (workers: {', '.join(store.worker_names()) or 'none'})")
+        if key not in (k for k, _, _ in store.queued(worker_name)) and \
+                key not in summarize([e for _, e in store.iter_entries(worker_name)]).invocations:
+            raise UsageError(f"worker {worker_name} has no invocation with idempotency key {key!r} to cancel")
+    worker = load(env, worker_name)
+    try:
+        click.echo("true" if invocation_queue.cancel(worker, key) else "false")
+    finally:
+        worker.close()
+
+
+COMMANDS = [invoke, resume, result, interrupt, cancel]

@@ -79,6 +79,15 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "whether a component version is ephemeral", """
         ALTER TABLE components ADD COLUMN ephemeral INTEGER NOT NULL DEFAULT 0;
     """),
+    # Golem's invocation queue: invocations made while a worker is busy (running elsewhere, suspended,
+    # interrupted), run in order by whoever runs the worker next. Outside the oplog, so that a process that
+    # does not hold the worker can enqueue without writing to an oplog another process is appending to; a row
+    # goes once its ExportedFunctionInvoked is committed (or it is cancelled).
+    Migration(8, "invocations waiting for a busy worker", """
+        CREATE TABLE invocation_queue(seq INTEGER PRIMARY KEY AUTOINCREMENT, worker TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL, function TEXT NOT NULL, request TEXT NOT NULL, at INTEGER NOT NULL,
+            UNIQUE(worker, idempotency_key));
+    """),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrations are numbered 1, 2, ..."

@@ -146,6 +146,29 @@ class CoordinationTables(SqliteDatabase):
         rows = self._query("SELECT hash FROM components WHERE name = ? AND version = ?", (name, version))
         return str(rows[0][0]) if rows else None
 
+    def enqueue(self, worker: str, key: str, function: str, request: Sequence[str]) -> bool:
+        """Queue an invocation of `worker` (Golem's pending invocation); False if `key` is queued already."""
+        with self._write() as db:
+            cur = db.execute("INSERT OR IGNORE INTO invocation_queue(worker, idempotency_key, function, request, at) "
+                             "VALUES (?, ?, ?, ?, ?)", (worker, key, function, json.dumps(list(request)),
+                                                       int(time.time() * 1000)))
+            return cur.rowcount == 1
+
+    def queued(self, worker: str) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(key, function, request) of `worker`'s queued invocations, oldest first."""
+        try:
+            rows = self._query("SELECT idempotency_key, function, request FROM invocation_queue WHERE worker = ? "
+                               "ORDER BY seq", (worker,))
+        except OplogError:  # a database from before migration 8, opened read-only
+            return []
+        return [(str(k), str(f), tuple(json.loads(r))) for k, f, r in rows]
+
+    def dequeue(self, worker: str, key: str) -> bool:
+        """Remove queued invocation `key` of `worker`; whether it was queued."""
+        with self._write() as db:
+            return db.execute("DELETE FROM invocation_queue WHERE worker = ? AND idempotency_key = ?",
+                              (worker, key)).rowcount == 1
+
     def lease(self, worker: str) -> tuple[int, int] | None:
         """(pid, since ms) of the process that declared it is running `worker`, if any."""
         rows = self._query("SELECT pid, since FROM leases WHERE worker = ?", (worker,))

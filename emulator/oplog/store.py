@@ -129,6 +129,15 @@ class Store(OplogStore, Protocol):
     def component_files(self, name: str, version: int) -> str | None:
         """The initial files (JSON) of a component version, if it was added with any."""
 
+    def enqueue(self, worker: str, key: str, function: str, request: Sequence[str]) -> bool:
+        """Queue an invocation of `worker`; False if `key` is queued already."""
+
+    def queued(self, worker: str) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(key, function, request) of `worker`'s queued invocations, oldest first."""
+
+    def dequeue(self, worker: str, key: str) -> bool:
+        """Remove queued invocation `key`; whether it was queued."""
+
     def lease(self, worker: str) -> tuple[int, int] | None:
         """(pid, since ms) of the process that declared it is running `worker`, if any."""
 
@@ -162,7 +171,8 @@ class Store(OplogStore, Protocol):
 
 # Every table with rows of one worker, and the column naming it.
 _WORKER_ROWS = (("workers", "name"), ("oplog", "worker"), ("payloads", "worker"), ("promises", "worker"),
-                ("summaries", "worker"), ("leases", "worker"), ("requests", "worker"), ("crashes", "worker"))
+                ("summaries", "worker"), ("leases", "worker"), ("requests", "worker"), ("crashes", "worker"),
+                ("invocation_queue", "worker"))
 
 
 class SqliteStore(OplogTables, CoordinationTables):

@@ -27,7 +27,7 @@ from emulator.oplog.kinds import Semantics
 from emulator.oplog.oplog import Oplog
 from emulator.oplog.store import Store
 from emulator.replay.state import describe
-from emulator.runtime import component_files, initial_files, resources, updates, worker_code
+from emulator.runtime import component_files, initial_files, invocation_queue, resources, updates, worker_code
 from emulator.runtime.catalog import list_workers
 from emulator.runtime.engine import ExportedFunction, LoadedComponent, Runtime
 from emulator.runtime.executor import Executor, InvocationResult, first_line
@@ -190,7 +190,7 @@ class Worker:
         return self.invoke_prepared(prepare_call(self.loaded, function, args), idempotency_key)
 
     def invoke_prepared(self, call: PreparedCall, idempotency_key: str | None = None) -> InvocationResult:
-        """Invoke a call already checked against the component by prepare_call."""
+        """Invoke a call already checked against the component by prepare_call; then run the queue."""
         self._apply_pending_update()
         export, request = call.export, call.request
         key = idempotency_key or str(uuid.uuid4())
@@ -198,28 +198,39 @@ class Worker:
         known = summary.invocations.get(key)
         if known is not None and known.completed_at is not None:
             return InvocationResult(key, known.function_name, known.response, "completed", cached=True)
+        if summary.status == WorkerStatus.INTERRUPTED and summary.open_key is not None and known is None:
+            # As Golem: a new invocation queues behind the interrupted one, and resumes the worker
+            invocation_queue.enqueue(self, export.name, request, key)
+            self.resume()
+            return invocation_queue.outcome(self, key)
         self.check_accepts_invocations(summary)
         if known is None:
             resources.check_handles(export, request, summary.owned_resources, self.uri, self.name)
+        return self._run(export, request, key, started=known is not None)
+
+    def _run(self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool) -> InvocationResult:
         try:
-            return self.executor.run(export, request, key, started=known is not None)
+            result = self.executor.run(export, request, key, started=started)
         finally:
             if self.ephemeral:  # Golem drops an ephemeral worker's instance after each invocation
                 self.drop_instance()
+        if result.status == "completed":
+            invocation_queue.drain(self, lambda f, r, k: self._run(self.loaded.find_export(f), r, k, False))
+        return result
 
     def resume(self) -> InvocationResult | None:
         """Continue the worker's unfinished invocation (after a crash, an interrupt, a suspension or while
-        retrying); None if there is nothing to continue."""
+        retrying), then its queue; None if there was nothing unfinished."""
         self._apply_pending_update()
         summary = self.summary()
         if summary.status in (WorkerStatus.FAILED, WorkerStatus.EXITED):
             raise WorkerFailed(f"worker {self.name} is {summary.status} and cannot be resumed")
         key = summary.open_key
         if key is None:
+            invocation_queue.drain(self, lambda f, r, k: self._run(self.loaded.find_export(f), r, k, False))
             return None
         outcome = summary.invocations[key]
-        export = self.loaded.find_export(outcome.function_name)
-        return self.executor.run(export, outcome.request, key, started=True)
+        return self._run(self.loaded.find_export(outcome.function_name), outcome.request, key, started=True)
 
     def recover(self) -> dict[str, str | None]:
         """Replay the oplog on a fresh instance now; returns each replayed invocation's result by key."""
@@ -253,7 +264,7 @@ class Worker:
         if summary.status in (WorkerStatus.SUSPENDED, WorkerStatus.INTERRUPTED) and summary.open_key is not None:
             raise WorkerFailed(
                 f"worker {self.name} is {summary.status} in invocation {summary.open_key}; continue it with "
-                "`golem-emu resume` (or complete the promise it awaits) before invoking again"
+                "`golem-emu resume` (or complete the promise it awaits), or queue this call with --enqueue"
             )
         if summary.status == WorkerStatus.RETRYING and summary.open_key is not None:
             raise WorkerFailed(

@@ -128,3 +128,63 @@ def test_http_client_interrupting_response_stream(data_dir: Path) -> None:
                     f"{API}.{{slow-body-stream}}")
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == str(100 * 1024)
+
+
+def _running_by_filter(data_dir: Path, worker: str) -> list[str]:
+    listed = cli(data_dir, "workers", "--format", "jsonl", "--filter", f"name == {worker} and status == running")
+    assert listed.returncode == 0, listed.stderr
+    return listed.stdout.splitlines()
+
+
+def test_long_running_poll_loop_interrupting_and_resuming_by_second_invocation(data_dir: Path) -> None:
+    """..._interrupting_and_resuming_by_second_invocation: the loop runs (a running worker by the filter), is
+    interrupted (none running); a second start-polling("second") resumes it: the first loop goes on and ends
+    when the server says "first", then the second runs and ends on "second"; the worker ends Idle."""
+    polls = PollServer()
+    worker = "poll-loop-component-1"
+    with serve(polls.route) as server:
+        first = _start_polling(data_dir, server.port, worker, "first")
+        assert len(_running_by_filter(data_dir, worker)) == 1
+        assert cli(data_dir, "interrupt", worker).returncode == 0
+        first.wait(timeout=60)  # type: ignore[attr-defined]
+        assert status(data_dir, worker) == "interrupted"
+        assert _running_by_filter(data_dir, worker) == []
+        seen = len(stdout_lines(data_dir, worker))
+        second = cli_background(data_dir, "invoke", str(component("http-client-2")), "--worker", worker,
+                                f"{API}.{{start-polling}}", '"second"')
+        wait_for(lambda: "Received initial\n" in stdout_lines(data_dir, worker)[seen:], "the first loop to poll again")
+        polls.text = "first"
+        wait_for(lambda: "Poll loop finished\n" in stdout_lines(data_dir, worker)[seen:], "the first loop to end")
+        polls.text = "second"
+        _, err = second.communicate(timeout=60)
+        assert second.returncode == 0, err
+    after = stdout_lines(data_dir, worker)[seen:]
+    assert after.count("Poll loop finished\n") == 2 and "Received second\n" in after
+    assert status(data_dir, worker) == "idle"
+    assert cli(data_dir, "oplog", worker).returncode == 0
+
+
+def test_invocation_queue_is_persistent(data_dir: Path) -> None:
+    """invocation_queue_is_persistent: three increments are queued while the loop runs; the worker is
+    interrupted and the process gone. A new process's increment resumes it: the loop ends on "done", the
+    queue runs, then its own increment; get-count says 4."""
+    polls = PollServer()
+    worker = "invocation-queue-is-persistent"
+    wasm = str(component("http-client-2"))
+    with serve(polls.route) as server:
+        looping = _start_polling(data_dir, server.port, worker, "done")
+        for _ in range(3):
+            queued = cli(data_dir, "invoke", wasm, "--worker", worker, "--enqueue", f"{API}.{{increment}}")
+            assert queued.returncode == 0 and "queued invocation" in queued.stderr, queued.stderr
+        assert cli(data_dir, "interrupt", worker).returncode == 0
+        looping.wait(timeout=60)  # type: ignore[attr-defined]
+        assert status(data_dir, worker) == "interrupted"
+        seen = len(stdout_lines(data_dir, worker))
+        resumed = cli_background(data_dir, "invoke", wasm, "--worker", worker, f"{API}.{{increment}}")
+        wait_for(lambda: "Received initial\n" in stdout_lines(data_dir, worker)[seen:], "the loop to poll again")
+        polls.text = "done"
+        _, err = resumed.communicate(timeout=60)
+        assert resumed.returncode == 0, err
+        count = cli(data_dir, "invoke", wasm, "--worker", worker, f"{API}.{{get-count}}")
+    assert count.returncode == 0 and count.stdout.strip() == "4", (count.stdout, count.stderr)
+    assert cli(data_dir, "oplog", worker).returncode == 0

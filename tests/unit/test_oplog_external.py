@@ -97,6 +97,7 @@ def test_version_1_files_are_read_and_upgraded(tmp_path: Path) -> None:
     db.execute("ALTER TABLE components DROP COLUMN env")  # added by migration 5
     db.execute("DROP TABLE component_files")  # added by migration 6
     db.execute("ALTER TABLE components DROP COLUMN ephemeral")  # added by migration 7
+    db.execute("DROP TABLE invocation_queue")  # added by migration 8
     db.execute("UPDATE meta SET schema_version = 1")
     db.commit()
     readonly = SqliteStore.open_readonly(path)
