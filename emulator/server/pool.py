@@ -39,7 +39,9 @@ class WarmPool:
             loaded = self.runtime.load(component)
             call = prepare_call(loaded, function, args)  # bad input is rejected before anything is written
             opened_with, w = self._workers.get(worker, ("", None))
-            if w is None or opened_with != loaded.sha256 or not self.store.has_worker(worker):
+            # Not the worker it was: absent, or deleted and made again by another process (another Create)
+            if w is None or opened_with != loaded.sha256 or not self.store.has_worker(worker) \
+                    or self.store.entry(worker, 1) != w.create:
                 self._forget(worker)
                 w = Worker.open(self.runtime, self.store, worker, component, env=env, args=worker_args,
                                 semantics=semantics, components_dir=self.components_dir)

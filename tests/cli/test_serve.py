@@ -91,6 +91,22 @@ def test_server_and_plain_invocations_take_turns_on_one_oplog(server: tuple[Path
     assert golem_emu(data, "invoke", counter, "-w", "c", "get", check=True).stdout.strip() == "6"
 
 
+def test_a_worker_deleted_and_made_again_elsewhere_is_not_the_warm_one(
+        server: tuple[Path, subprocess.Popen[str]]) -> None:
+    data, _ = server
+    counter = str(guest("counter"))
+    assert [golem_emu(data, "invoke", counter, "-w", "c", "increment", check=True).stdout.strip()
+            for _ in range(2)] == ["1", "2"]
+    assert _warm(data) == ["c"]
+    deleted_length = len(_kinds(data, "c"))
+    golem_emu(data, "delete", "c", check=True)
+    assert golem_emu(data, "invoke", "--no-server", counter, "-w", "c", "increment", check=True).stdout.strip() == "1"
+    assert golem_emu(data, "invoke", "--no-server", counter, "-w", "c", "get", check=True).stdout.strip() == "1"
+    assert len(_kinds(data, "c")) == deleted_length  # as long as the deleted one's: the length tells nothing
+    # the server's warm instance holds the deleted worker's state (2): it must replay the new one instead
+    assert golem_emu(data, "invoke", counter, "-w", "c", "increment", check=True).stdout.strip() == "2"
+
+
 def test_bad_input_through_the_server_is_one_line_and_writes_nothing(
         server: tuple[Path, subprocess.Popen[str]]) -> None:
     data, _ = server
