@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from emulator.errors import NondeterminismError
 from emulator.oplog.entries import (
+    HINT_KINDS,
     ChangePersistenceLevel,
     ExportedFunctionCompleted,
     FailedUpdate,
@@ -18,7 +19,6 @@ from emulator.oplog.entries import (
     PendingUpdate,
     Revert,
     SuccessfulUpdate,
-    is_hint,
 )
 
 REGION_KINDS = ("jump", "revert", "pending-update", "successful-update", "failed-update")
@@ -148,13 +148,14 @@ class ReplayState:
         """Consume every following hint (remembering Log entries for de-duplication) and, in golem-1.2
         semantics, every persist-nothing zone."""
         self.seen_logs.clear()
+        entries, target = self._entries, self.replay_target
         while True:
-            peeked = self.peek()
-            if peeked is None:
+            idx = self._next_index()  # peek(), inlined: this runs after every consumed entry
+            if idx > target:
                 self.switch_to_live()
                 return
-            idx, entry = peeked
-            if is_hint(entry):
+            entry = entries[idx - 1]
+            if entry.kind in HINT_KINDS:
                 if isinstance(entry, Log):
                     self.seen_logs[_log_key(entry)] += 1
                 self._move_to(idx)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
@@ -187,17 +185,24 @@ class CtrlC:
 _current: CtrlC | None = None  # the CtrlC of the invocation running in this process's main thread
 
 
-@contextmanager
-def guest_running() -> Iterator[None]:
+class _GuestRunning:
+    """guest_running's context manager: a class, not a generator, as it is entered once per export call."""
+
+    __slots__ = ("_ctrl_c",)
+
+    def __enter__(self) -> None:
+        ctrl_c = _current if threading.current_thread() is threading.main_thread() else None
+        self._ctrl_c = ctrl_c
+        if ctrl_c is not None:
+            if ctrl_c.pressed:
+                raise KeyboardInterrupt
+            ctrl_c.in_guest += 1
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        if self._ctrl_c is not None:
+            self._ctrl_c.in_guest -= 1
+
+
+def guest_running() -> _GuestRunning:
     """Around a call into the guest: a Ctrl-C meanwhile stops the guest instead of raising at once."""
-    ctrl_c = _current if threading.current_thread() is threading.main_thread() else None
-    if ctrl_c is None:
-        yield
-        return
-    if ctrl_c.pressed:
-        raise KeyboardInterrupt
-    ctrl_c.in_guest += 1
-    try:
-        yield
-    finally:
-        ctrl_c.in_guest -= 1
+    return _GuestRunning()
