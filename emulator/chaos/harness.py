@@ -110,7 +110,8 @@ class Emulator:
 
     def enqueue(self, name: str, function: str, args: Sequence[str], idempotency_key: str | None = None) -> str:
         """Golem's invoke without awaiting: queue a call of existing worker `name` behind what it is busy with
-        (suspended, interrupted, running elsewhere); it runs when the worker next runs. Returns its key."""
+        (suspended, interrupted, running elsewhere); it runs when the worker next runs, at once if the worker
+        is idle. Returns its key."""
         w = self.existing(name)
         call = prepare_call(w.loaded, function, args)
         return invocation_queue.enqueue_call(w, call.export.name, call.request, idempotency_key)
@@ -143,13 +144,15 @@ class Emulator:
     def restart(self) -> dict[str, InvocationResult | None]:
         """What a restarted executor does: continue every worker left running, retrying, interrupted or
         suspended in an invocation (by replay; a suspended one suspends again if its promise is still
-        pending), without re-invoking anything. Returns what each resume gave."""
+        pending), without re-invoking anything, and run the invocation queue of an idle worker that has one.
+        Returns what each resume gave (None for a queue run alone)."""
         out: dict[str, InvocationResult | None] = {}
         for name in self.store.worker_names():
             summary = self.summary(name)
-            if summary.open_key is None or summary.status not in RESUMED_STATUSES:
-                continue
-            out[name] = self.existing(name).resume()
+            if summary.open_key is not None and summary.status in RESUMED_STATUSES:
+                out[name] = self.existing(name).resume()
+            elif summary.status == "idle" and self.store.queued(name):
+                out[name] = self.existing(name).resume()  # nothing to continue: it runs the queue
         return out
 
     def oplog(self, name: str) -> list[tuple[int, OplogEntry]]:

@@ -108,20 +108,15 @@ def invoke(env: Env, component: Path, worker_name: str | None, env_pairs: tuple[
 
 
 def _enqueue(env: Env, worker: Worker, call: PreparedCall, key: str | None) -> None:
-    from emulator.lifecycle.leases import running_pid
-    from emulator.lifecycle.status import WorkerStatus
     from emulator.runtime import invocation_queue
 
     key = invocation_queue.enqueue_call(worker, call.export.name, call.request, key)
-    summary = worker.summary()
-    if summary.status == WorkerStatus.IDLE and running_pid(env.store, worker.name) is None:
-        worker.resume()  # nothing holds the worker up: it runs its queue now, as Golem's would
-        outcome = invocation_queue.outcome(worker, key)
-        if outcome.status == "completed":
-            print_result(outcome)
-            return
-    err_console.print(f"queued invocation {key} of worker {worker.name} ({summary.status}); `golem-emu result "
-                      f"{worker.name} {key}` tells its result once it ran", soft_wrap=True)
+    outcome = invocation_queue.outcome(worker, key)
+    if outcome.status == "completed":  # the worker was free: it ran at once
+        print_result(outcome)
+        return
+    err_console.print(f"queued invocation {key} of worker {worker.name} ({worker.summary().status}); "
+                      f"`golem-emu result {worker.name} {key}` tells its result once it ran", soft_wrap=True)
     click.echo(key)
 
 

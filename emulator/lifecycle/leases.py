@@ -57,8 +57,8 @@ class Lease:
         holder = self.store.acquire_lease(self.worker, os.getpid(), int(time.time() * 1000), pid_alive)
         if holder is not None:
             raise WorkerBusy(
-                f"worker {self.worker} is running in process {holder}; wait for it, or `golem-emu interrupt "
-                f"{self.worker}`"
+                f"worker {self.worker} is running in process {holder}; wait for it, queue the call behind it "
+                f"(invoke --enqueue), or `golem-emu interrupt {self.worker}`"
             )
         return self
 

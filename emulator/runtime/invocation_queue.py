@@ -31,11 +31,18 @@ class Queueing(Protocol):
     def summary(self) -> WorkerSummary:
         """The worker's status, folded from its oplog."""
 
+    def resume(self) -> InvocationResult | None:
+        """Continue the worker's unfinished invocation, then its queue."""
+
 
 def enqueue_call(worker: Queueing, function: str, request: Sequence[str], key: str | None = None) -> str:
-    """Queue a call (Golem's invoke without awaiting); it runs after what the worker is busy with. Its key."""
+    """Golem's invoke without awaiting: queue a call behind what the worker is busy with (running elsewhere,
+    suspended, interrupted); a worker that is idle and held by no process runs its queue at once, as
+    Golem's would. The call's key."""
     key = key or str(uuid.uuid4())
     enqueue(worker, function, request, key)
+    if worker.summary().status == WorkerStatus.IDLE and running_pid(worker.store, worker.name) is None:
+        worker.resume()
     return key
 
 

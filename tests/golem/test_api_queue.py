@@ -6,6 +6,7 @@ The poll-loop cases (http-client-2, with a real HTTP server and real processes) 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +46,24 @@ def test_cancelling_pending_invocations(emu: Emulator) -> None:
     assert kinds.count("cancel-invocation") == 1
     assert cli(emu.data_dir, "result", name, "ik3").stdout.strip() == ""  # inc-by has no result; it ran
     assert cli(emu.data_dir, "result", name, "ik3").returncode == 0
+
+
+def test_a_queue_left_behind_runs_when_the_executor_restarts(data_dir: Path) -> None:
+    """Golem's executor starts a worker with pending invocations when it comes back: calls queued for a
+    worker whose process went away run on restart (here the row is what such a process leaves)."""
+    with Emulator(data_dir) as emu:
+        w = emu.worker("queued-1", component("counters"))
+        w.invoke(COUNTER + "inc-by}", ["1"])
+        emu.store.enqueue("queued-1", "k2", 'rpc:counters-exports/api.{counter("counter1").inc-by}', ("2",))
+    with Emulator(data_dir) as emu:
+        assert emu.restart() == {"queued-1": None}
+        assert emu.store.queued("queued-1") == []
+        assert emu.existing("queued-1").invoke(COUNTER + "get-value}", []).response == "3"
+
+
+def test_a_call_queued_for_an_idle_worker_runs_at_once(emu: Emulator) -> None:
+    w = emu.worker("idle-1", component("counters"))
+    w.invoke(COUNTER + "inc-by}", ["1"])
+    assert emu.enqueue("idle-1", COUNTER + "inc-by}", ["4"], "k4") == "k4"
+    assert emu.store.queued("idle-1") == []
+    assert w.invoke(COUNTER + "get-value}", []).response == "5"
