@@ -16,7 +16,8 @@ __all__ = ["owned_resources", "replicas", "worker_facts"]
 
 
 def worker_facts(store: Store, name: str, index: OplogIndex | None = None) -> dict[str, Any]:
-    """Status, component, env, invocations, retry state, pending promises and replicas of worker ``name``.
+    """Status, component, env, invocations (and those queued), retry state, pending promises and replicas of
+    worker ``name``.
 
     ``index`` may be one the caller already built (it is brought up to date); every value is JSON-able.
     """
@@ -52,6 +53,7 @@ def worker_facts(store: Store, name: str, index: OplogIndex | None = None) -> di
         "pending_promises": _pending_promises(store, name, noops),
         "replicas": replicas(store, name, length),
         "resources": owned_resources(store, name),
+        "queued": [{"idempotency_key": k, "function": f} for k, f, _ in store.queued(name)],
     }
     if open_starts:
         started = store.entry(name, open_starts[-1])

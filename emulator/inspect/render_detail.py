@@ -206,6 +206,9 @@ def facts_view(facts: dict[str, Any]) -> RenderableType:
     t.add_row("invocations", Text(f"{inv['completed']} completed" + (
         f", running #{running['index']} {running['function']} (key {running['idempotency_key']})"
         if running else "")))
+    queued = facts.get("queued", [])
+    if queued:
+        t.add_row("queued", Text("\n".join(f"{q['function']} (key {q['idempotency_key']})" for q in queued)))
     retry = facts["retry"]
     policy = retry["policy"]
     t.add_row("retry policy", Text("default" if policy is None else (
