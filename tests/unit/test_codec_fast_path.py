@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator.oplog import codec
-from emulator.oplog.entries import READ_LOCAL, ImportedFunctionInvoked, Log, invoked, log
+from emulator.oplog.entries import (
+    READ_LOCAL,
+    WRITE_REMOTE,
+    DurableFunctionType,
+    ImportedFunctionInvoked,
+    Log,
+    invoked,
+    log,
+)
 
 pytest.importorskip("orjson")
 
@@ -49,13 +57,14 @@ def test_fast_and_plain_paths_agree(request: Any, response: Any) -> None:
     assert _same(back.request, plain_read.request) and _same(back.response, plain_read.response)
 
 
+_function_types = st.sampled_from([READ_LOCAL, WRITE_REMOTE, DurableFunctionType("write-remote-batched", 5)])
 _entries = st.builds(
-    lambda req, resp, name: ImportedFunctionInvoked(function_name=name, request=req, response=resp,
-                                                    function_type=READ_LOCAL, timestamp=7),
-    _values, _values, st.text(max_size=8))
+    lambda req, resp, name, ft, ts: ImportedFunctionInvoked(function_name=name, request=req, response=resp,
+                                                            function_type=ft, timestamp=ts),
+    _values, _values, st.text(max_size=8), _function_types, st.integers(min_value=0, max_value=2**70))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(st.lists(_entries | st.builds(lambda m: Log(level="stdout", context="", message=m, timestamp=3),
                                      st.text(max_size=20)), max_size=6))
 def test_a_batch_encodes_as_each_entry_alone(entries: list[Any]) -> None:
