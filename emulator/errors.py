@@ -40,19 +40,19 @@ class OplogConflict(OplogError):
 class NondeterminismError(EmulatorError):
     """Replay diverged: the component did something other than what the oplog recorded."""
 
-    def __init__(self, index: int, expected: str, actual: str, verb: str = "called") -> None:
+    CODE_CHANGED = "the component's code changed since this worker ran (use a new worker, or `golem-emu update`)"
+
+    def __init__(self, index: int, expected: str, actual: str, verb: str = "called", why: str = CODE_CHANGED) -> None:
         self.index = index
         self.expected = expected
         self.actual = actual
         self.verb = verb  # what the component did: "called" a host function, "returned" a result
-        super().__init__(
-            f"oplog index {index}: the component {verb} {actual} but the oplog recorded {expected}; "
-            "the component's code changed since this worker ran (use a new worker, or `golem-emu update`)"
-        )
+        self.why = why  # the likely cause, and what to do
+        super().__init__(f"oplog index {index}: the component {verb} {actual} but the oplog recorded {expected}; {why}")
 
-    def __reduce__(self) -> tuple[type[NondeterminismError], tuple[int, str, str, str]]:
+    def __reduce__(self) -> tuple[type[NondeterminismError], tuple[int, str, str, str, str]]:
         # Custom __init__ arguments: without this, pickling (e.g. across processes) would lose them.
-        return (type(self), (self.index, self.expected, self.actual, self.verb))
+        return (type(self), (self.index, self.expected, self.actual, self.verb, self.why))
 
 
 class WorkerFailed(EmulatorError):

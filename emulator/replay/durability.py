@@ -45,6 +45,12 @@ _HARMLESS_KINDS = frozenset({"read-local", "write-local", "read-remote"})
 # (a SerializableError::Generic with its message) and replays it as the same error.
 HOST_FAILURES = (GuestTrap, Unsupported)
 
+PERSIST_NOTHING_REPLAYED = (
+    "under --semantics golem-1.2 (Golem 1.2.2+) a persist-nothing section is skipped on replay, so a guest that "
+    "enters one unconditionally diverges on recovery, as in Golem; enter it only when live (Golem's custom "
+    "durability pattern), or use --semantics golem-1.1 for a new worker"
+)
+
 
 def same(value: Any) -> Any:
     """The identity, for results whose JSON form is the value itself."""
@@ -309,7 +315,14 @@ class Durability:
         """set-oplog-persistence-level: golem-1.2 records a change (§7.2); golem-1.1 only commits (§7.1)."""
         level = PersistenceLevel(new)
         if level is not self.persistence_level:
-            self.write(ChangePersistenceLevel(level=level), f"change-persistence-level {level}", commit=True)
+            try:
+                self.write(ChangePersistenceLevel(level=level), f"change-persistence-level {level}", commit=True)
+            except NondeterminismError as e:
+                if level is not PersistenceLevel.PERSIST_NOTHING:
+                    raise
+                # Golem 1.2.2+ skips a whole persist-nothing zone, both markers included, before the guest gets
+                # here again (§7.2): the code did not change, the section is simply entered unconditionally.
+                raise NondeterminismError(e.index, e.expected, e.actual, e.verb, PERSIST_NOTHING_REPLAYED) from None
         if self.semantics is Semantics.GOLEM_1_1 and self.replay.is_live():
             self.oplog.commit()
         self.persistence_level = level
