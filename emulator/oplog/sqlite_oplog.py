@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 from emulator.errors import OplogConflict, OplogError, WorkerNotFound
 from emulator.oplog import names
-from emulator.oplog.codec import EXTERNAL_MARKER, decode, encode, encode_batch
+from emulator.oplog.batch_codec import encode_batch
+from emulator.oplog.codec import EXTERNAL_MARKER, decode, encode
 from emulator.oplog.entries import Create, OplogEntry
 from emulator.oplog.sqlite_base import SqliteDatabase
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator.oplog import codec
+from emulator.oplog import batch_codec, codec
 from emulator.oplog.entries import (
     READ_LOCAL,
     WRITE_REMOTE,
@@ -70,7 +70,7 @@ _entries = st.builds(
 def test_a_batch_encodes_as_each_entry_alone(entries: list[Any]) -> None:
     """encode_batch (one orjson call for a commit's entries) writes exactly what encode_external writes for
     each entry: strings that hold '"$' or look like an entry's start included."""
-    assert codec.encode_batch(entries) == [codec.encode_external(e) for e in entries]
+    assert batch_codec.encode_batch(entries) == [codec.encode_external(e) for e in entries]
 
 
 def test_a_batch_with_a_payload_to_move_out_of_line() -> None:
@@ -79,7 +79,7 @@ def test_a_batch_with_a_payload_to_move_out_of_line() -> None:
                ImportedFunctionInvoked(function_name="f", request=None, response={"ok": long},
                                        function_type=READ_LOCAL, timestamp=2),
                Log(level="stdout", context="", message=',{"$type":"log"}', timestamp=3)]
-    batch = codec.encode_batch(entries)
+    batch = batch_codec.encode_batch(entries)
     assert batch == [codec.encode_external(e) for e in entries]
     assert batch[1][1] == [long.encode()]
 
