@@ -9,6 +9,7 @@ import click
 from emulator.cli.common import Env, checked_name, err_console, load, print_result
 from emulator.errors import UsageError, WorkerFailed
 from emulator.lifecycle import management
+from emulator.lifecycle.leases import running_pid
 from emulator.runtime.worker import keep_component
 
 
@@ -54,6 +55,7 @@ def update(env: Env, worker_name: str, component: Path, mode: str) -> None:
     target = env.runtime.load(component)
     keep_component(target, env.components_dir)
     worker = load(env, worker_name)
+    pid = running_pid(env.store, worker_name)
     try:
         ok, details = worker.update(target, mode)
     finally:
@@ -61,6 +63,9 @@ def update(env: Env, worker_name: str, component: Path, mode: str) -> None:
     if not ok:
         raise WorkerFailed(f"update of {worker_name} to {component.name} failed ({details}); it stays on "
                            f"{worker.loaded.path.name}")
+    if pid is not None:  # as Golem: the running worker takes it (automatic: at once, by replay; snapshot: after)
+        err_console.print(f"update of {worker_name} to {component.name} ({mode}) requested from process {pid}")
+        return
     err_console.print(f"updated {worker_name} to {component.name} ({mode})")
 
 

@@ -14,6 +14,18 @@ from emulator.errors import EmulatorError
 from emulator.oplog.store import Crash, Store
 
 INTERRUPT = "interrupt"  # the request `golem-emu interrupt` leaves for the process running a worker
+UPDATE = "update"  # `golem-emu update` of a running worker: "update MODE HASH NAME" (updates.request)
+
+
+def update_request(mode: str, digest: str, component: str) -> str:
+    """The request kind that asks the process running a worker to update it to component `digest`."""
+    return f"{UPDATE} {mode} {digest} {component}"
+
+
+def parse_update_request(kind: str) -> tuple[str, str, str] | None:
+    """(mode, hash, component name) of an update request, None for any other request."""
+    parts = kind.split(" ")
+    return (parts[1], parts[2], parts[3]) if len(parts) == 4 and parts[0] == UPDATE else None
 
 
 class WorkerBusy(EmulatorError):

@@ -253,7 +253,7 @@ class Durability:
         is_end = _ends(begin)
         if not self.assume_idempotence:
             if self.replay.lookup(is_end) is None:
-                self.replay.switch_to_live()  # so that the Error entry can be committed after the trap
+                self.replay.switch_to_live(diverged=True)  # so that the Error entry can be committed after the trap
                 raise GuestTrap("Non-idempotent remote write operation was not completed, cannot retry")
         elif self.replay.lookup(is_end, no_concurrent_side_effect(begin)) is None:
             self.abandon(begin)

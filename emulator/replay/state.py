@@ -111,6 +111,9 @@ class ReplayState:
         self.last_replayed = 0
         # A multiset, as in later Golem versions: a guest that printed the same text twice re-prints it twice.
         self.seen_logs: Counter[tuple[str, str, str]] = Counter()
+        # Called once when replay reaches the end of the recorded oplog (not when it diverged): an
+        # automatic update of a running worker succeeds there (updates.py).
+        self.on_live: Callable[[], None] | None = None
         self._move_to(1)  # index 1 is the Create entry
         self.skip_forward()
 
@@ -120,9 +123,13 @@ class ReplayState:
         """Golem's only definition of live mode: the cursor has reached the target."""
         return self.last_replayed >= self.replay_target
 
-    def switch_to_live(self) -> None:
-        """Abandon the rest of the recorded oplog: every later host call runs for real."""
+    def switch_to_live(self, diverged: bool = False) -> None:
+        """Abandon the rest of the recorded oplog: every later host call runs for real. Unless the replay
+        `diverged`, it is complete, and on_live is told."""
         self.last_replayed = self.replay_target
+        if self.on_live is not None and not diverged:
+            reached, self.on_live = self.on_live, None
+            reached()
 
     def _move_to(self, index: int) -> None:
         self.last_replayed = index

@@ -17,7 +17,7 @@ from typing import Any
 import wasmtime
 
 from emulator.errors import EmulatorError
-from emulator.lifecycle.leases import INTERRUPT
+from emulator.lifecycle.leases import INTERRUPT, parse_update_request
 from emulator.oplog.store import Store
 
 
@@ -35,6 +35,10 @@ class InterruptWatcher:
         self.engine = engine
         self.interval = interval
         self.requested = threading.Event()
+        # As Golem: an automatic update of a running worker restarts it (at its next epoch check) on the new code;
+        # a snapshot one waits until the invocation is over. (mode, hash, component name), in request order.
+        self.restart = threading.Event()
+        self.updates: list[tuple[str, str, str]] = []
         self._poller: _Poller | None = None
 
     def __enter__(self) -> InterruptWatcher:
@@ -46,10 +50,29 @@ class InterruptWatcher:
             self._poller.unwatch(self)
             self._poller = None
 
-    def deliver(self) -> None:
-        """The request arrived: stop the guest at its next epoch check."""
-        self.requested.set()
-        self.engine.increment_epoch()
+    def deliver(self, kinds: list[str] | None = None) -> None:
+        """The requests arrived: an interrupt or an automatic update stops the guest at its next epoch check."""
+        stop = False
+        for kind in kinds or [INTERRUPT]:
+            update = parse_update_request(kind)
+            if update is not None:
+                self.updates.append(update)
+                if update[0] == "automatic":
+                    self.restart.set()
+                    stop = True
+            elif kind == INTERRUPT:
+                self.requested.set()
+                stop = True
+        if stop:
+            self.engine.increment_epoch()
+
+    def take_restart_update(self) -> tuple[str, str, str] | None:
+        """The first automatic update that asked to restart the guest (removed from the queue)."""
+        self.restart.clear()
+        for i, update in enumerate(self.updates):
+            if update[0] == "automatic":
+                return self.updates.pop(i)
+        return None
 
 
 class _Poller:
@@ -128,9 +151,12 @@ class _Poller:
                     for worker in waiting:
                         with self._wake:
                             watchers = list(self._watching.get(worker, ()))
-                        if watchers and INTERRUPT in store.take_requests(worker):
+                        if not watchers:
+                            continue
+                        kinds = store.take_requests(worker)
+                        if kinds:
                             for watcher in watchers:
-                                watcher.deliver()
+                                watcher.deliver(kinds)
                 except EmulatorError:
                     continue  # a busy database: look again next time
         finally:

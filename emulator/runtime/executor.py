@@ -76,6 +76,12 @@ class Runnable(Protocol):
     def summary(self) -> WorkerSummary:
         """The worker's status, folded from its oplog."""
 
+    def restart_for_update(self, digest: str, component: str) -> None:
+        """Go on with the stopped invocation by replaying it on the updated code."""
+
+    def abandon_update(self, error: EmulatorError) -> bool:
+        """Record a failed update and go back to the old code; whether one was under way."""
+
 
 def first_line(message: str | None) -> str:
     """The first non-empty line of a (possibly multi-line) error message."""
@@ -108,6 +114,7 @@ class Executor:
         # One per worker object, kept across its invocations (its thread and files are reused).
         self.replicator = Replicator(worker.store, worker.name)
         self._replicator: tuple[Replicator, InterruptWatcher | None] | None = None  # while an invocation runs
+        self._deferred: list[tuple[str, str, str]] = []  # updates requested meanwhile, to apply after it
 
     def run(self, export: ExportedFunction, request: tuple[str, ...], key: str, started: bool) -> InvocationResult:
         """Run invocation `key` to its end, holding the worker's lease and watching for interrupts."""
@@ -129,6 +136,13 @@ class Executor:
                 raise
             finally:
                 self._replicator = None
+                if watcher is not None:
+                    self._deferred.extend(watcher.updates)
+
+    def take_deferred_updates(self) -> list[tuple[str, str, str]]:
+        """(mode, hash, component) of the updates requested during the last invocation that it did not take."""
+        deferred, self._deferred = self._deferred, []
+        return deferred
 
     def close(self) -> None:
         """Stop the worker's replicator thread and close its files (a later invocation starts them again)."""
@@ -191,12 +205,18 @@ class Executor:
                 if ctrl_c is not None and ctrl_c.pressed:
                     worker.drop_instance()  # as UserInterrupt: no Error entry, recovery continues the call
                     raise KeyboardInterrupt from None
+                update = watcher.take_restart_update() if watcher is not None and watcher.restart.is_set() else None
+                if update is not None:  # as Golem's InterruptKind::Restart: no hint entry, replayed at once
+                    worker.restart_for_update(update[1], update[2])
+                    continue
                 if watcher is not None and watcher.requested.is_set():
                     return self._stopped(Interrupted(), "interrupted", key, export, INTERRUPTED)
                 error = self.classify_trap(e, inst)
                 if isinstance(error, OplogError):  # the storage failed (a full disk): not the guest's failure
                     worker.drop_instance()
                     raise error from None
+            if worker.abandon_update(error):
+                continue  # the update failed; the invocation is retried at once on the old code
             delay = self._record_failure(error)
             if delay is None:
                 raise error

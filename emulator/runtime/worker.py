@@ -16,6 +16,7 @@ from emulator.errors import EmulatorError, GuestTrap, NondeterminismError, Oplog
 from emulator.host.context import HostContext, WorkerInfo, host_context
 from emulator.lifecycle import summary_rows
 from emulator.lifecycle.environment import merge_env
+from emulator.lifecycle.leases import running_pid
 from emulator.lifecycle.management import current_component_hash, snapshot_to_load
 from emulator.lifecycle.retry import Clock
 from emulator.lifecycle.status import SummaryCache, WorkerStatus, WorkerSummary
@@ -63,6 +64,7 @@ class Worker:
         self.instance: Instance | None = None  # the live instance, replayed up to the oplog's end
         self._summaries = SummaryCache()
         self._finished: dict[str, str | None] = {}  # idempotency key -> response, for calls finished live
+        self._updating: updates.Restarted | None = None  # an automatic update of the running invocation
         # A data dir no other process uses (a crash-exploration trial): no lease, no interrupt watcher thread.
         self.private = False
         self.executor = Executor(self, runtime.engine, clock)
@@ -180,6 +182,9 @@ class Worker:
             if self.ephemeral:  # Golem drops an ephemeral worker's instance after each invocation
                 self.drop_instance()
         if result.status == "completed":
+            for mode, digest, component in self.executor.take_deferred_updates():
+                updates.apply_requested(self, mode, digest, component)
+                self.info = self._identity()
             invocation_queue.drain(self, lambda f, r, k: self._run(self.loaded.find_export(f), r, k, False))
         return result
 
@@ -279,6 +284,8 @@ class Worker:
             ctx.durability.before_persist = lambda idx, function: chaos.before_persist(name, idx, function)
         inst = Instance(self.runtime, self.loaded, ctx, self.info)
         self.instance = inst
+        if self._updating is not None:
+            inst.ctx.replay.on_live = self._update_took
         if self.ephemeral:  # as Golem: never recovered; a Restart marks where the old instance's history ends
             inst.ctx.replay.switch_to_live()
             if len(entries) > 1:
@@ -309,12 +316,35 @@ class Worker:
         return key in self._finished, self._finished.get(key)
 
     def update(self, target: LoadedComponent, mode: str = "automatic") -> tuple[bool, str | None]:
-        """Move the worker to another component; (succeeded, failure details). On failure it stays put."""
+        """Move the worker to another component; (succeeded, failure details). On failure it stays put. A worker
+        running now (in any process) is only asked to, as Golem: (True, None), and the process running it updates it."""
         if self.ephemeral:
             raise UsageError(f"worker {self.name} is ephemeral, and ephemeral workers cannot be updated (as in Golem)")
+        if running_pid(self.store, self.name) is not None:
+            updates.request(self, target, mode)  # the process running it updates it (updates.request)
+            return True, None
         ok, details = updates.update(self, target, mode)
         self.info = self._identity()  # a new instance of the new version gets its version number and env
         return ok, details
+
+    def restart_for_update(self, digest: str, component: str) -> None:
+        """The running invocation stopped for an automatic update: go on by replaying it on the new code."""
+        self._updating = updates.restart_on(self, digest, component)
+        self.info = self._identity()
+
+    def _update_took(self) -> None:
+        attempt, self._updating = self._updating, None
+        assert attempt is not None
+        updates.took(self, attempt)
+
+    def abandon_update(self, error: EmulatorError) -> bool:
+        """The new code did not replay the oplog: record the failed update, back to the old code; whether an
+        update was under way."""
+        attempt, self._updating = self._updating, None
+        if attempt is not None:
+            updates.abandon(self, attempt, error)
+            self.info = self._identity()
+        return attempt is not None
 
     def _apply_pending_update(self) -> None:
         if updates.apply_pending(self):

@@ -1,21 +1,25 @@
-"""Golem's executor tests hot_update.rs (v1.2.4): automatic and snapshot-based updates of an idle worker.
+"""Golem's executor tests hot_update.rs (v1.2.4): automatic and snapshot-based updates of an idle worker, and
+of one running f1 (interrupted at its next epoch check and replayed on the new code).
 
 The components' f1 POSTs to Golem's test server (/f1, answered 200); a server that answers the same runs
-beside them. "Updating the component" is naming the new component file in Worker.update, as `golem-emu
-update WORKER COMPONENT --mode automatic|snapshot` does.
+beside them, and for the running cases holds one POST until the test lets it go, as Golem's F1Control.
+"Updating the component" is naming the new component file in Worker.update, as `golem-emu update WORKER
+COMPONENT --mode automatic|snapshot` does (from another thread or, in one case, another process).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
-from emulator.oplog.entries import FailedUpdate, SuccessfulUpdate
+from emulator.oplog.entries import FailedUpdate, PendingUpdate, SuccessfulUpdate
 from emulator.runtime.worker import Worker
 from emulator.testing import Emulator
 from tests.golem.conftest import component
-from tests.golem.harness import Reply, RoutedServer, serve
+from tests.golem.harness import Reply, RoutedServer, cli, serve
 
 API = "golem:component/api"
 
@@ -96,3 +100,115 @@ def test_failing_manual_update_on_idle(emu: Emulator, f1_server: RoutedServer, g
     assert not w.update(emu.runtime.load(component(new)), "snapshot")[0]
     assert w.invoke(f"{API}.{{f3}}", []).response == "4"
     assert _updates(emu, golem_test) == (0, 1)
+
+
+class _F1Control:
+    """Golem's F1Control: the POST to /f1 whose body is `value` is held until resume(), reached() says when
+    it arrived. Every other POST is answered 200 at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.blocks: dict[int, tuple[threading.Event, threading.Event]] = {}
+        self.armed: set[int] = set()  # blocks the next POST of that value (once, as Golem's F1Blocker)
+
+    def block(self, value: int) -> None:
+        with self.lock:
+            self.blocks[value] = (threading.Event(), threading.Event())
+            self.armed.add(value)
+
+    def reached(self, value: int) -> None:
+        assert self.blocks[value][0].wait(60), f"f1 never posted {value}"
+
+    def resume(self, value: int) -> None:
+        self.blocks[value][1].set()
+
+    def route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply | None:
+        if method != "POST" or path != "/f1":
+            return None
+        with self.lock:
+            value = int(body)
+            held = self.blocks[value] if value in self.armed else None
+            self.armed.discard(value)
+        if held is not None:
+            held[0].set()
+            held[1].wait(60)
+        return (200, b"", [])
+
+
+def _f1_running(emu: Emulator, name: str, old: str, speed: str,
+                update: Callable[[Worker], None]) -> tuple[Worker, str | None]:
+    """Golem's running-update scenario: f1(speed) is held at its POST of 100, updated by `update`, then let
+    go; its POST of 110 comes from the code it runs after the update. f1's result."""
+    control = _F1Control()
+    with serve(control.route) as server:
+        w = _worker(emu, name, old, server)
+        if name == "failing_auto_update_on_running":
+            w.invoke(f"{API}.{{f2}}", [])
+        result: list[str | None] = []
+        control.block(100)
+        fiber = threading.Thread(target=lambda: result.append(w.invoke(f"{API}.{{f1}}", [speed]).response))
+        fiber.start()
+        control.reached(100)
+        update(w)
+        control.block(110)
+        control.resume(100)
+        control.reached(110)
+        control.resume(110)
+        fiber.join(120)
+        assert result, "f1 did not finish"
+        return w, result[0]
+
+
+def _statuses(emu: Emulator, name: str) -> tuple[int, int, int]:
+    """(pending, successful, failed) updates: Golem's last_known_status, from the oplog."""
+    entries = [e for _, e in emu.oplog(name)]
+    pending = sum(isinstance(e, PendingUpdate) for e in entries) - sum(
+        isinstance(e, SuccessfulUpdate | FailedUpdate) for e in entries)
+    return (pending, *_updates(emu, name))
+
+
+def test_auto_update_on_running(emu: Emulator) -> None:
+    """auto_update_on_running: f1 is interrupted at its next epoch check and replayed on v2, where it finishes
+    with 150; one successful update, none pending, and the worker runs version 1 (v2)."""
+    target = emu.runtime.load(component("update-test-v2"))
+    w, result = _f1_running(emu, "auto_update_on_running", "update-test-v1", "50",
+                            lambda w: w.update(target, "automatic"))
+    assert result == "150"
+    w.invoke(f"{API}.{{f3}}", [])
+    assert _statuses(emu, "auto_update_on_running") == (0, 1, 0)
+    assert w.info.component_version == 1
+
+
+def test_failing_auto_update_on_running(emu: Emulator) -> None:
+    """failing_auto_update_on_running: f2 ran on v1 first, so replaying on v2 diverges; the update fails and
+    f1 goes on on v1, returning 300; the worker stays on version 0. The update comes from the real CLI in
+    another process."""
+    data_dir = emu.data_dir
+    w, result = _f1_running(emu, "failing_auto_update_on_running", "update-test-v1", "20",
+                            lambda w: _cli_update(data_dir, w.name, "update-test-v2", "automatic"))
+    assert result == "300"
+    w.invoke(f"{API}.{{f3}}", [])
+    assert _statuses(emu, "failing_auto_update_on_running") == (0, 0, 1)
+    assert w.info.component_version == 0
+
+
+def _cli_update(data_dir: Path, worker: str, version: str, mode: str) -> None:
+    done = cli(data_dir, "update", worker, str(component(version)), "--mode", mode)
+    assert done.returncode == 0, done.stderr
+
+
+def test_auto_update_on_running_followed_by_manual(emu: Emulator) -> None:
+    """auto_update_on_running_followed_by_manual: an automatic update to v2 and a snapshot one to v3 while f1
+    runs; f1 finishes on v2 with 150, then v3 loads v2's snapshot and its `get` returns 150; two successful
+    updates, the worker on version 2."""
+    v2, v3 = emu.runtime.load(component("update-test-v2")), emu.runtime.load(component("update-test-v3"))
+
+    def both(w: Worker) -> None:
+        w.update(v2, "automatic")
+        w.update(v3, "snapshot")
+
+    w, result = _f1_running(emu, "auto_update_on_running_followed_by_manual", "update-test-v1", "20", both)
+    assert result == "150"
+    assert w.invoke(f"{API}.{{get}}", []).response == "150"
+    assert _statuses(emu, "auto_update_on_running_followed_by_manual") == (0, 2, 0)
+    assert w.info.component_version == 2
