@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 
 include Makefile.guests
 
+# Test processes: one per core (CI machines have 2); TEST_JOBS=0 runs in this process only.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: setup guests
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_JOBS)
 
 lint: setup
 	$(VENV)/bin/ruff check emulator tests bench
