@@ -21,7 +21,7 @@ from wasmtime.component import ResourceAny
 
 from emulator import values
 from emulator.errors import UsageError
-from emulator.host.http import serving
+from emulator.host.http import handler_names
 from emulator.oplog.entries import CreateResource, DescribeResource, DropResource, OplogEntry
 from emulator.runtime import fastcall
 from emulator.runtime.control import guest_running
@@ -110,7 +110,7 @@ def _split_params(text: str) -> list[str]:
 
 def resolve(exports: dict[str, ExportedFunction], name: str) -> ExportedFunction | None:
     """The export an invocation name names in Golem's resource syntax; None if it is not such a name."""
-    if name == serving.FUNCTION_NAME:
+    if name == handler_names.FUNCTION_NAME:
         return _http_bridge(exports)
     split = _split(name)
     if split is None:
@@ -142,10 +142,11 @@ def resolve(exports: dict[str, ExportedFunction], name: str) -> ExportedFunction
 
 def _http_bridge(exports: dict[str, ExportedFunction]) -> ExportedFunction | None:
     """Golem's virtual export of a component that exports wasi:http/incoming-handler: a record in, a record out."""
+    from emulator.host.http import serving  # the wasi:http host side, only for components that serve it
     from emulator.runtime.engine import ExportedFunction
 
-    handler = next((e for e in exports.values() if e.interface in serving.HANDLER_INTERFACES and e.func == "handle"),
-                   None)
+    serves = handler_names.HANDLER_INTERFACES
+    handler = next((e for e in exports.values() if e.interface in serves and e.func == "handle"), None)
     if handler is None:
         return None
     return ExportedFunction(serving.FUNCTION_NAME, "golem:http/incoming-handler", "handle",
@@ -209,6 +210,8 @@ def run_export(inst: Instance, export: ExportedFunction, args: list[Any], uri: s
     argument becomes the resource the instance keeps, a returned resource a handle. Resource hints go to
     `journal` (the oplog) while live, in the order Golem writes them."""
     if export.bridge is not None:  # golem:http/incoming-handler.{handle} (serving.py)
+        from emulator.host.http import serving
+
         bridge = export.bridge
         return serving.serve(inst.ctx, lambda *handles: _call(inst, bridge, handles), args[0])
     table, live = inst.resources, inst.ctx.replay.is_live()

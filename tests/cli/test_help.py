@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 
@@ -37,3 +38,19 @@ def test_help_imports_neither_wasmtime_nor_rich_nor_the_http_stack() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "Commands:" in out.stdout and "invoke" in out.stdout
     assert out.stderr.strip() == "[]"
+
+
+def test_invoking_a_component_without_http_imports_neither_the_http_stack_nor_a_server_client(tmp_path: Path) -> None:
+    # A counter's invocation in a new process: wasi:http's host side (urllib3) and the client of `golem-emu serve`
+    # (http.client) are imported only by what uses them; together they were 50 ms of the process's start-up.
+    from tests.conftest import ROOT
+
+    code = ("import sys\nfrom emulator.cli import main\n"
+            f"sys.argv = ['golem-emu', '--data-dir', {str(tmp_path)!r}, 'invoke', "
+            f"{str(ROOT / 'guests' / 'build' / 'counter.wasm')!r}, '-w', 'c', 'increment']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'urllib3' or m == 'http.client'"
+            " or m.startswith('emulator.host.http.serving')), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
+    assert out.stderr.strip().splitlines()[-1] == "[]"

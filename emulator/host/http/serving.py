@@ -23,12 +23,12 @@ from emulator.host.context import HostContext
 from emulator.host.http import requests as client_requests
 from emulator.host.http import responses as client_responses
 from emulator.host.http.fields import Fields
+from emulator.host.http.handler_names import FUNCTION_NAME, HANDLER_INTERFACES
 from emulator.host.io.objects import InputStream, OutputStream, Pollable, StreamClosed
 from emulator.wave.pyrepr import make_record
 from emulator.wave.types import STRING, U8, U16, ListT, OptionT, RecordT, TupleT, VariantT
 
-FUNCTION_NAME = "golem:http/incoming-handler.{handle}"
-HANDLER_INTERFACES = tuple(f"wasi:http/incoming-handler@0.2.{minor}" for minor in range(4))
+__all__ = ["FUNCTION_NAME", "HANDLER_INTERFACES", "REQUEST_T", "RESPONSE_T", "serve"]
 
 _FIELDS_T = ListT(TupleT((STRING, ListT(U8))))
 _BODY_T = OptionT(RecordT((("content", ListT(U8)), ("trailers", OptionT(_FIELDS_T)))))
