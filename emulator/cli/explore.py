@@ -15,7 +15,7 @@ from emulator.chaos.explore import CrashFreeRunFailed, default_jobs, explore
 from emulator.chaos.harness import Emulator, shared_runtime
 from emulator.chaos.report import as_json, command_line, print_report
 from emulator.chaos.trial import TrialResult
-from emulator.cli.common import CALL_SETTINGS, parse_env
+from emulator.cli.common import CALL_SETTINGS, parse_env, stdout_console
 from emulator.errors import UsageError
 from emulator.oplog.kinds import Semantics
 from emulator.runtime.worker import prepare_call
@@ -81,7 +81,8 @@ def explore_command(component: Path, env_pairs: tuple[str, ...], semantics: str 
     if failover and faults is not None:
         raise UsageError("--failover loses the primary at crash points; it does not combine with --faults")
     n_jobs = jobs or default_jobs()
-    err_console, out_console = Console(stderr=True, highlight=False), Console(highlight=False)
+    # piped, the table is as wide as its rows: a point name split over two lines cannot be copied
+    err_console, out_console = Console(stderr=True, highlight=False), stdout_console(None)
     progress = Progress(TextColumn("[bold]exploring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err_console, transient=True, disable=as_json_flag)
     task = progress.add_task("trials", total=None)
