@@ -178,6 +178,21 @@ class _Server(ThreadingHTTPServer):
                 "lastIndex": last}
 
 
+def raise_open_file_limit(wanted: int = 65536) -> int:
+    """Raise this process's soft limit of open files towards its hard limit (at most `wanted`); the new limit.
+
+    A warm worker keeps its SQLite connections open, about 7 files per replica with replication on, so a
+    server holding tens of replicated workers would pass the usual soft limit of 1024 long before the hard one."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        return target
+    return int(soft)
+
+
 def serve(data_dir: Path, port: int = 0, ready: Any = None) -> None:
     """Serve `data_dir` until SIGINT or SIGTERM; then finish the running invocation, commit and remove the
     server file. `ready(port)` is called once the server listens."""
@@ -189,6 +204,7 @@ def serve(data_dir: Path, port: int = 0, ready: Any = None) -> None:
     if existing is not None:
         raise UsageError(f"a golem-emu server already runs for {data_dir} (pid {existing[0]}, port {existing[1]}); "
                          "stop it first (Ctrl-C or kill PID)")
+    raise_open_file_limit()
     store = SqliteStore(data_dir / "oplog.db")
     pool = WarmPool(Runtime(cache_dir()), store, data_dir / "components")
     server = _Server(pool, port)
