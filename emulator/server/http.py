@@ -196,8 +196,8 @@ def raise_open_file_limit(wanted: int = 65536) -> int:
 def serve(data_dir: Path, port: int = 0, ready: Any = None) -> None:
     """Serve `data_dir` until SIGINT or SIGTERM; then finish the running invocation, commit and remove the
     server file. `ready(port)` is called once the server listens."""
-    from emulator.cli.common import cache_dir
     from emulator.oplog.store import SqliteStore
+    from emulator.runtime.component_files import cache_dir
     from emulator.runtime.engine import Runtime
 
     existing = read_server_file(data_dir)

@@ -82,8 +82,8 @@ def test_the_host_never_imports_the_runtime() -> None:
 def test_no_import_cycle_between_packages() -> None:
     known = {name for name, _ in _modules()}
     graph: dict[str, set[str]] = {}
-    for name, path in _modules():
-        targets = {_package(m) for m in _imports(path, module_level_only=True) if m in known}
+    for name, path in _modules():  # every import, deferred ones in functions too: a late import is still a cycle
+        targets = {_package(m) for m in _imports(path) if m in known}
         graph.setdefault(_package(name), set()).update(targets - {_package(name)})
     cycles = []
     for start in graph:  # a path from a package back to itself is a cycle
@@ -122,3 +122,43 @@ def test_nothing_outside_the_store_asks_which_class_a_store_is() -> None:
             if _called(node) in ("getattr", "hasattr") and "store" in ast.unparse(node.args[0]).lower():
                 offenders.append(f"{name}: {ast.unparse(node)}")
     assert not offenders, offenders
+
+
+# What each package may import, beyond the roots every package may use. Kept equal to the "may import" column
+# of docs/architecture.md's table by the test below, so the documented layering is the enforced one.
+ROOTS = {"emulator.errors", "emulator.signals", "emulator.values"}
+MAY_IMPORT = {
+    "oplog": set(), "replay": {"oplog"}, "lifecycle": {"oplog", "replay"},
+    "host": {"oplog", "replay", "lifecycle", "inspect", "storage", "wave"},
+    "runtime": {"oplog", "replay", "lifecycle", "host", "replication", "wave"},
+    "inspect": {"oplog", "replay", "lifecycle"}, "replication": {"oplog"}, "storage": set(), "scaffold": set(),
+    "wave": set(), "tui": {"inspect", "oplog"}, "server": {"runtime", "inspect", "lifecycle", "oplog", "wave"},
+}
+
+
+def test_every_package_imports_only_what_the_architecture_page_allows() -> None:
+    known = {name for name, _ in _modules()}
+    extra: dict[str, set[str]] = {}
+    for name, path in _modules():
+        package = _package(name).removeprefix("emulator.")
+        if package not in MAY_IMPORT:
+            continue  # chaos, cli, testing, __main__: the top of the graph, checked by the cycle test
+        allowed = {f"emulator.{p}" for p in MAY_IMPORT[package] | {package}} | ROOTS | {"emulator"}
+        found = {_package(m) for m in _imports(path) if m in known} - allowed
+        if found:
+            extra.setdefault(name, set()).update(found)
+    assert not extra, extra
+
+
+def test_the_architecture_page_says_what_each_package_may_import() -> None:
+    rows = [line for line in (ROOT.parent / "docs" / "architecture.md").read_text().splitlines()
+            if line.startswith("| `") and line.split(" | ")[0].endswith("/`")]
+    order = [row.split("`")[1].rstrip("/") for row in rows]
+    for package, allowed in MAY_IMPORT.items():
+        row = rows[order.index(package)]
+        column = row.rstrip(" |").rsplit(" | ", 1)[1]
+        named = {word.strip().split(" ")[0].strip("`") for word in column.replace(";", ",").split(",")}
+        if "everything above" in column:
+            named |= set(order[:order.index(package)])
+        for dependency in allowed:
+            assert dependency in named, (package, dependency, column)
