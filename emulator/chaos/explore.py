@@ -39,7 +39,7 @@ from emulator.chaos.trial import (
     run_trial,
 )
 from emulator.errors import EmulatorError
-from emulator.lifecycle.status import summarize
+from emulator.lifecycle.status import WorkerStatus, summarize
 
 # For perturbations added on top of each crash point (e.g. a replica failover): point name -> extras.
 Extras = Callable[[CrashPoint], Sequence[Perturbation]]
@@ -96,7 +96,7 @@ def _expected(emu: Emulator) -> Expected:
         for key, outcome in summary.invocations.items():
             if outcome.completed_at is not None:
                 results[(name, key)] = outcome.response
-        if summary.status == "failed":
+        if summary.status == WorkerStatus.FAILED:
             failed[name] = summary.last_error or "failed"
     return Expected(results, failed, Counter())
 

@@ -37,6 +37,7 @@ from emulator.chaos.points import RAISE, Chaos
 from emulator.errors import EmulatorError, UsageError
 from emulator.inspect.query import parse as parse_query
 from emulator.lifecycle import management
+from emulator.lifecycle.status import WorkerStatus
 from emulator.oplog.entries import Interrupted
 from emulator.oplog.oplog import Oplog
 from emulator.signals import CrashSignal
@@ -190,7 +191,8 @@ class Runner:
 
     def _wait(self, step: dict[str, Any]) -> str:
         worker = self.emu.existing(step["wait"])
-        if worker.summary().status in ("suspended", "retrying", "interrupted", "running"):
+        if worker.summary().status in (WorkerStatus.SUSPENDED, WorkerStatus.RETRYING, WorkerStatus.INTERRUPTED,
+                                       WorkerStatus.RUNNING):
             worker.resume()  # once: a worker that suspends again still waits, and the next expect says so
         return f"{step['wait']} is {worker.summary().status}"
 

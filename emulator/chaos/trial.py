@@ -23,7 +23,7 @@ from emulator.chaos.network import Network, RequestKey, Sent
 from emulator.chaos.points import KILL, RAISE, REPLAY_PREFIX, Chaos
 from emulator.chaos.rules import NOT_COMPLETED, CrashState, Duplicate, diagnose_duplicate, diagnose_failure, duplicates
 from emulator.chaos.snapshots import Snapshots
-from emulator.lifecycle.status import summarize
+from emulator.lifecycle.status import WorkerStatus, summarize
 from emulator.oplog.entries import OplogEntry
 from emulator.runtime import component_files
 from emulator.signals import CrashSignal
@@ -335,7 +335,7 @@ def _judge(job: Job, net: Network, at_crash: dict[str, tuple[CrashState, list[tu
     allowed_failure = gave_up = False
     for name, entries in oplogs.items():
         summary = summarize([e for _, e in entries])
-        if summary.status == "failed" and name not in job.expected.failed:
+        if summary.status == WorkerStatus.FAILED and name not in job.expected.failed:
             allowed_failure = allowed_failure or NOT_COMPLETED in (summary.last_error or "")
             gave_up = job.faults  # a network failure made the guest give up: Golem replays its failure
             result.diagnosis += diagnose_failure(entries)

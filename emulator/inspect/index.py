@@ -30,6 +30,7 @@ from emulator.oplog.entries import (
     OplogRegion,
     Revert,
 )
+from emulator.oplog.kinds import EntryKind, PersistenceLevel
 from emulator.oplog.store import OplogStore
 from emulator.replay.state import SkippedRegions
 
@@ -199,7 +200,7 @@ class OplogIndex:
             lanes["remote-write"].close(entry.begin_index, idx)
             self.end_begins[idx] = entry.begin_index
         elif isinstance(entry, ChangePersistenceLevel):
-            if entry.level == "persist-nothing":
+            if entry.level == PersistenceLevel.PERSIST_NOTHING:
                 lanes["persist-nothing"].open(idx)
             else:
                 for start in lanes["persist-nothing"].open_starts():
@@ -208,9 +209,9 @@ class OplogIndex:
             self.errors.append(idx)
             if not entry.retriable:
                 self.fatal_errors.add(idx)
-        elif kind == "change-retry-policy":
+        elif kind == EntryKind.CHANGE_RETRY_POLICY:
             self.retry_policies.append(idx)
-        elif kind == "no-op":
+        elif kind == EntryKind.NO_OP:
             self.noops.append(idx)
 
     # -- queries (callers in other threads hold ``lock``) ---------------------------------------------------

@@ -20,6 +20,7 @@ from emulator.oplog.entries import (
     Revert,
     SuccessfulUpdate,
 )
+from emulator.oplog.kinds import PersistenceLevel
 
 REGION_KINDS = ("jump", "revert", "pending-update", "successful-update", "failed-update")
 """The entry kinds that decide which entries are skipped."""
@@ -170,7 +171,7 @@ class ReplayState:
             if (
                 self._skip_pn_zones
                 and isinstance(entry, ChangePersistenceLevel)
-                and entry.level == "persist-nothing"
+                and entry.level == PersistenceLevel.PERSIST_NOTHING
             ):
                 self._move_to(self._end_of_pn_zone(idx))
                 continue
@@ -181,7 +182,7 @@ class ReplayState:
             if self.skipped.contains(i):
                 continue
             e = self._entries[i - 1]
-            if isinstance(e, ChangePersistenceLevel) and e.level != "persist-nothing":
+            if isinstance(e, ChangePersistenceLevel) and e.level != PersistenceLevel.PERSIST_NOTHING:
                 return i
             if isinstance(e, ExportedFunctionCompleted):
                 return i

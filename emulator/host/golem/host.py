@@ -291,6 +291,9 @@ def update_worker(ctx: HostContext, wid: Any, target_version: int, mode: Any) ->
             raise GuestTrap(f"update-worker: component {create.component} has no version {target_version}")
         # Golem returns at once and updates the worker when it next starts; so does golem-emu.
         request = PendingUpdate(target_component=create.component, target_hash=digest, mode=how)
+        # The request is this call's effect, not its journal: in Golem the worker service, not the host function,
+        # appends it to the target's oplog, the caller's own included. So it bypasses the durability rule, and
+        # whatever runs `live` again (a golem-1.1 persist-nothing replay) asks again, as Golem's would.
         (ctx.oplog if name == ctx.worker.name else Oplog(ctx.store, name)).add_and_commit(request)
 
     ctx.durability.call("golem::api::update-worker", WRITE_REMOTE, [name, int(target_version), how], live,
