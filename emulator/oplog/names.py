@@ -83,8 +83,10 @@ def _shown(name: str) -> str:
 
 def file_stem(name: str) -> str:
     """A file name part for worker `name` that people read (an export, say): the name itself when it is plain
-    (letters, digits, '_', '-', '.', not starting with '.'), else `path_component`'s form."""
-    return name if _PLAIN.fullmatch(name) else path_component(name)
+    (lower-case letters, digits, '_', '-', '.', not starting with '.'), else `path_component`'s form. A name with
+    a capital letter gets the hashed form, so two names that differ only in case never share a file on a
+    case-insensitive filesystem."""
+    return name if _PLAIN.fullmatch(name) and name == name.lower() else path_component(name)
 
 
 def sandbox_dir(data_dir: Path, name: str) -> Path:

@@ -13,7 +13,9 @@ from emulator.cli.common import cache_dir
 from emulator.oplog.names import sandbox_dir
 from tests.conftest import ROOT, golem_emu, guest
 
-FILE_SERVICE = ROOT.parent / "shared" / "golem-test-components" / "file-service.wasm"
+# Golem's corpus, where the conformance suite finds it (GOLEM_TEST_COMPONENTS, else ../shared beside the clone).
+FILE_SERVICE = Path(os.environ.get("GOLEM_TEST_COMPONENTS") or ROOT.parent / "shared" / "golem-test-components") \
+    / "file-service.wasm"
 
 
 def _ok(data: Path, *args: str) -> str:
