@@ -155,10 +155,15 @@ def oplog(env: Env, worker_name: str, start: int, end: int | None, query: str | 
         fit = console.width < UNLIMITED_WIDTH
         shown = 0
         chunk_size = _FIRST_CHUNK  # a first screen at once, then larger tables
+        if not fit:  # piped: the title on its own line, not centred over the widest row
+            console.print(title, soft_wrap=True, style="italic")
         while chunk := list(islice(entries, chunk_size)):
-            console.print(render.oplog_table(chunk, title if shown == 0 else None, skipped=skipped,
-                                             show_header=shown == 0, index_width=digits, functions=function,
-                                             fit=fit))
+            table = render.oplog_table(chunk, title if shown == 0 and fit else None, skipped=skipped,
+                                       show_header=shown == 0, index_width=digits, functions=function, fit=fit)
+            if fit:
+                console.print(table)
+            else:
+                _print_unpadded(console, table)
             shown += len(chunk)
             chunk_size = _TABLE_CHUNK
         for crash in store.crashes(worker_name):  # kept beside the oplog, so exports stay Golem-shaped
@@ -167,6 +172,14 @@ def oplog(env: Env, worker_name: str, start: int, end: int | None, query: str | 
                               f"{crash.resumed_by} resumed the worker from there", soft_wrap=True)
     if query is not None or shown == 0:
         err_console.print(f"{shown} of {length} entries" + (" match" if query else ""), style="dim")
+
+
+def _print_unpadded(console: Any, table: Any) -> None:
+    """Print a table sized to its content without the padding that lines its rows up with the widest one: one
+    long cell (a 4 KiB text body) would otherwise end every line with thousands of spaces."""
+    with console.capture() as captured:
+        console.print(table)
+    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
 
 
 @contextmanager

@@ -29,9 +29,6 @@ def _apply(diff: str, cwd: Path, project: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-# Skipped, not deleted: since explore recovers a crashed trial with `resume`, the trial that crashes before the
-# first get-environment call is journaled (before:golem_environment.get_environment#1) does not finish (seen on
-# the generated project's transfer, most runs). The test runs as written again once that is fixed.
 def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("GOLEM_EMU_HOME", None)

@@ -57,6 +57,12 @@ def test_the_table_reads_method_url_status_and_size_and_is_not_cut_when_piped(ht
     assert f"body {len(TEXT)} B: {TEXT}" in piped.stdout
     assert "http::types::future_incoming_response::get" in piped.stdout
     assert "…" not in piped.stdout
+    # Uncut, yet not padded: a line ends where its own text does (the widest row, a body, pads no other line),
+    # and the title starts the output instead of being centred over that row.
+    lines = piped.stdout.splitlines()
+    assert lines[0] == "oplog of web", lines[0][:120]
+    assert all(line == line.rstrip() for line in lines)
+    assert min(len(line) for line in lines[1:]) < 200
     narrow = golem_emu(data, "oplog", "web", "--width", "80")
     assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
     assert "…" in narrow.stdout
