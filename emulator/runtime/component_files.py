@@ -5,7 +5,9 @@ it (some twice). Here a file's sha256 is looked up by its identity (resolved pat
 first in this process, then in a small on-disk index beside the compiled artifacts; only a file not seen before
 is read and hashed, once. As git does with its index, a file modified within the last ``_SETTLE_NS`` is hashed
 but not recorded on disk: a rewrite within the same mtime tick could otherwise go unnoticed.
-Kept copies of a component (a data dir's ``components/<sha256>.wasm``) are hard links to it, not copies.
+A data dir's kept copy of a component (``components/<sha256>.wasm``) is a real copy of the user's file, so
+a rebuild that rewrites that file in place cannot change the code a worker runs; every later kept copy of the
+same component in this process (explore's trial data dirs, say) is a hard link to the first one.
 """
 
 from __future__ import annotations
@@ -135,20 +137,31 @@ def _write_atomically(target: Path, data: bytes) -> None:
         pass  # the index only saves time; a read-only cache dir just means hashing again next time
 
 
-def share(source: Path, target: Path) -> None:
-    """Make `target` hold the same bytes as `source`: a hard link where the file system allows, else a copy.
+_kept: dict[str, Path] = {}  # a component's digest -> a kept copy this process made (ours: never rewritten)
 
-    Written under a temporary name and renamed, so a reader never sees half a file."""
+
+def share(source: Path, target: Path) -> None:
+    """Make `target` (named `<sha256>.wasm`) hold the same bytes as `source`, the user's file.
+
+    A hard link to a kept copy this process already made where there is one, else a copy of `source`: a link
+    to the user's file would follow a rebuild that rewrites it in place. Written under a temporary name and
+    renamed, so a reader never sees half a file."""
     if target.exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # unique per thread
     tmp.unlink(missing_ok=True)
+    with _lock:
+        origin = _kept.get(target.stem)
     try:
-        os.link(source, tmp)
-    except OSError:  # another file system, or links not allowed: copy
+        if origin is None:
+            raise FileNotFoundError
+        os.link(origin, tmp)
+    except OSError:  # none yet, gone, on another file system, or links not allowed: copy
         shutil.copyfile(source, tmp)
     os.replace(tmp, target)
+    with _lock:
+        _kept[target.stem] = target
 
 
 def cache_dir() -> Path:

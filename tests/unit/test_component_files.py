@@ -1,4 +1,4 @@
-"""Component files are known by path, size and mtime: read and hashed once, kept by hard link, rewrites caught."""
+"""Component files are known by path, size and mtime: read and hashed once, kept as a copy, rewrites caught."""
 
 from __future__ import annotations
 
@@ -47,13 +47,19 @@ def test_a_just_written_file_is_not_recorded_on_disk(tmp_path: Path) -> None:
     assert not (tmp_path / "cache" / "digests").exists()
 
 
-def test_share_links_instead_of_copying(tmp_path: Path) -> None:
-    source, target = tmp_path / "a.wasm", tmp_path / "kept" / "h.wasm"
+def test_share_copies_the_users_file_once_then_links_its_own_copy(tmp_path: Path) -> None:
+    source = tmp_path / "a.wasm"
+    first, second = tmp_path / "d1" / f"{'a' * 64}.wasm", tmp_path / "d2" / f"{'a' * 64}.wasm"
     source.write_bytes(b"bytes")
-    component_files.share(source, target)
-    assert target.read_bytes() == b"bytes"
-    assert target.stat().st_ino == source.stat().st_ino
-    assert not [p for p in target.parent.iterdir() if p.name.endswith(".tmp")]
+    component_files.share(source, first)
+    component_files.share(source, second)
+    assert first.read_bytes() == second.read_bytes() == b"bytes"
+    assert first.stat().st_ino != source.stat().st_ino  # a copy: the user's file is not ours to follow
+    assert second.stat().st_ino == first.stat().st_ino  # later keeps link to golem-emu's own copy
+    with open(source, "r+b") as out:  # a rebuild that rewrites the file in place (cp onto it, say)
+        out.write(b"BYTES")
+    assert first.read_bytes() == b"bytes"
+    assert not [p for p in first.parent.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_missing_and_non_file_paths_are_one_line_errors(tmp_path: Path) -> None:
